@@ -1,0 +1,147 @@
+import { DEFAULT_REALM, HEADER_RETRY_AFTER, HEADER_WWW_AUTHENTICATE } from './constants.js'
+
+/**
+ * Every failure tokenward reports, as a stable machine-readable code. Switch on these, never on
+ * the message text.
+ */
+export type AuthErrorCode =
+  | 'token_missing'
+  | 'token_malformed'
+  | 'token_invalid'
+  | 'token_expired'
+  | 'token_not_active'
+  | 'token_claim_invalid'
+  | 'token_wrong_type'
+  | 'token_revoked'
+  | 'refresh_token_reused'
+  | 'user_not_found'
+  | 'invalid_credentials'
+  | 'insufficient_role'
+  | 'insufficient_scope'
+  | 'csrf_failed'
+  | 'invalid_request'
+  | 'rate_limited'
+  | 'store_unavailable'
+
+/** The HTTP status of each code (DESIGN.md, Errors). */
+export const AUTH_ERROR_STATUS: Readonly<Record<AuthErrorCode, number>> = {
+  token_missing: 401,
+  token_malformed: 401,
+  token_invalid: 401,
+  token_expired: 401,
+  token_not_active: 401,
+  token_claim_invalid: 401,
+  token_wrong_type: 401,
+  token_revoked: 401,
+  refresh_token_reused: 401,
+  user_not_found: 401,
+  invalid_credentials: 401,
+  insufficient_role: 403,
+  insufficient_scope: 403,
+  csrf_failed: 403,
+  invalid_request: 400,
+  rate_limited: 429,
+  store_unavailable: 503,
+}
+
+/** Extra facts an {@link AuthError} may carry. */
+export interface AuthErrorOptions {
+  /** The realm named in `WWW-Authenticate` (default `"tokenward"`). */
+  realm?: string
+  /** For `insufficient_scope`: the scopes the resource needs (RFC 6750 §3 `scope` attribute). */
+  scope?: string
+  /** For `rate_limited`: seconds until the client may try again (`Retry-After`). */
+  retryAfter?: number
+  /** The claim that failed, for `token_claim_invalid` (like jose's `JWTClaimValidationFailed.claim`). */
+  claim?: string
+  /** The underlying error (a store failure, a resolver failure). Never shown to clients. */
+  cause?: unknown
+}
+
+// RFC 6750 §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E (no quote, no backslash).
+const quoteSafe = (text: string): string => text.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '')
+
+/**
+ * The one error class tokenward throws. It carries a stable `code`, the HTTP `status` to answer
+ * with, and the `WWW-Authenticate` value (RFC 6750) — so every adapter maps it in one line.
+ *
+ * @example
+ * ```ts
+ * import { AuthError } from 'tokenward'
+ *
+ * try {
+ *   await auth.verifyAccessToken(token)
+ * } catch (err) {
+ *   if (err instanceof AuthError && err.code === 'token_expired') {
+ *     // ask the client to refresh
+ *   }
+ * }
+ * ```
+ */
+export class AuthError extends Error {
+  override readonly name = 'AuthError'
+  /** Stable machine-readable code. */
+  readonly code: AuthErrorCode
+  /** HTTP status to answer with. */
+  readonly status: number
+  /** The realm used in `wwwAuthenticate`. */
+  readonly realm: string
+  /** For `insufficient_scope`: the scopes required. */
+  readonly scope: string | undefined
+  /** For `rate_limited`: seconds to wait. */
+  readonly retryAfter: number | undefined
+  /** For `token_claim_invalid`: the claim that failed. */
+  readonly claim: string | undefined
+
+  constructor(code: AuthErrorCode, message: string, options: AuthErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.status = AUTH_ERROR_STATUS[code]
+    this.realm = options.realm ?? DEFAULT_REALM
+    this.scope = options.scope
+    this.retryAfter = options.retryAfter
+    this.claim = options.claim
+  }
+
+  /**
+   * The `WWW-Authenticate` header value for this error (RFC 6750 §3), or `undefined` when the
+   * answer carries none (400, 429, 503 and role failures).
+   */
+  get wwwAuthenticate(): string | undefined {
+    const realm = `Bearer realm="${quoteSafe(this.realm)}"`
+    if (this.code === 'token_missing') return realm
+    if (this.status === 401) {
+      return `${realm}, error="invalid_token", error_description="${quoteSafe(this.message)}"`
+    }
+    if (this.code === 'insufficient_scope') {
+      const scope = this.scope ? `, scope="${quoteSafe(this.scope)}"` : ''
+      return `${realm}, error="insufficient_scope", error_description="${quoteSafe(this.message)}"${scope}`
+    }
+    return undefined
+  }
+
+  /** The response headers this error calls for (`WWW-Authenticate`, `Retry-After`). */
+  get headers(): Record<string, string> {
+    const headers: Record<string, string> = {}
+    const www = this.wwwAuthenticate
+    if (www !== undefined) headers[HEADER_WWW_AUTHENTICATE] = www
+    if (this.retryAfter !== undefined)
+      headers[HEADER_RETRY_AFTER] = String(Math.max(1, Math.ceil(this.retryAfter)))
+    return headers
+  }
+
+  /** The JSON body every adapter answers with: `{ error, message }`. */
+  toJSON(): { error: AuthErrorCode; message: string } {
+    return { error: this.code, message: this.message }
+  }
+}
+
+/** True when `value` is an {@link AuthError} (also across duplicated package copies). */
+export function isAuthError(value: unknown): value is AuthError {
+  return (
+    value instanceof AuthError ||
+    (value instanceof Error &&
+      value.name === 'AuthError' &&
+      typeof (value as { code?: unknown }).code === 'string')
+  )
+}

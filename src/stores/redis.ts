@@ -1,0 +1,2 @@
+// Filled in by its issue; the build must produce every entry point.
+export {}

@@ -1,0 +1,54 @@
+/**
+ * The subject cutoff part of a revocation check: tokens of `subject` issued at or before the
+ * subject's cutoff (set by `revokeSubject`) count as revoked.
+ */
+export interface CutoffCheck {
+  /** The token's `sub`. */
+  subject: string
+  /** The token's `iat`, epoch seconds (may carry milliseconds as a fraction). */
+  issuedAt: number
+}
+
+/**
+ * Where tokenward keeps what must outlive a request: revoked token and family ids, spent refresh
+ * tokens and one-time tokens, subject cutoffs ("log out everywhere") and login rate-limit counters.
+ *
+ * Semantics every implementation keeps (checked by `runTokenStoreConformance` from
+ * `tokenward/testing`):
+ * - every entry expires on its own at the `expiresAt` it was given (epoch seconds);
+ * - `consume` is atomic: of two concurrent calls for one id, exactly one gets `true`;
+ * - `isRevoked` answers for the token ids AND the subject cutoff in ONE round trip;
+ * - the optional `subject` argument groups the keys of one user (the Redis store puts them under
+ *   one hash tag, so its scripts work on Redis Cluster). Pass the same subject to write and read.
+ *
+ * @example
+ * ```ts
+ * import type { TokenStore } from 'tokenward'
+ *
+ * const store: TokenStore = memoryStore()
+ * await store.revoke('jti-1', Math.floor(Date.now() / 1000) + 900)
+ * await store.isRevoked(['jti-1']) // true
+ * ```
+ */
+export interface TokenStore {
+  /** Remember `id` as revoked until `expiresAt` (epoch seconds). */
+  revoke(id: string, expiresAt: number, subject?: string): Promise<void>
+  /**
+   * True when any of `ids` is revoked, or when `cutoff` is given and the subject's cutoff is at or
+   * after `cutoff.issuedAt`. One round trip.
+   */
+  isRevoked(ids: readonly string[], cutoff?: CutoffCheck): Promise<boolean>
+  /** Atomic first use: `true` for the first call with `id`, `false` after, until `expiresAt`. */
+  consume(id: string, expiresAt: number, subject?: string): Promise<boolean>
+  /** Reject every token of `subject` issued at or before `at` (epoch seconds), until `expiresAt`. */
+  setCutoff(subject: string, at: number, expiresAt: number): Promise<void>
+  /** The subject's cutoff, or `null`. */
+  getCutoff(subject: string): Promise<number | null>
+  /**
+   * Add `cost` (default 1; 0 only reads) to the counter `key`, whose window of `windowSeconds`
+   * starts at its first hit, and return the count in the current window.
+   */
+  hit(key: string, windowSeconds: number, cost?: number): Promise<number>
+  /** Release timers or connections the store owns (not a client it was given). Optional. */
+  close?(): Promise<void>
+}
