@@ -1,0 +1,164 @@
+/**
+ * Token kinds, compact JWS parsing, signing and signature checking. Parsing fails fast and cheaply,
+ * in the order of RFC 8725 and DESIGN.md: length → three base64url segments → header → algorithm
+ * allowlist → key → signature. Nothing here trusts the token to choose a key.
+ */
+import { TYP_ACCESS, TYP_ONE_TIME, TYP_REFRESH } from './constants.js'
+import { BASE64URL, decodeBase64urlText, encodeBase64url } from './encoding.js'
+import { AuthError } from './errors.js'
+import type { KeySet, ResolvedKey } from './keys.js'
+
+/** The three kinds of token tokenward issues. */
+export type TokenKind = 'access' | 'refresh' | 'one_time'
+
+/** The `typ` header of each kind. */
+export const TYP_OF: Readonly<Record<TokenKind, string>> = {
+  access: TYP_ACCESS,
+  refresh: TYP_REFRESH,
+  one_time: TYP_ONE_TIME,
+}
+
+const KIND_NAME: Record<TokenKind, string> = {
+  access: 'an access token',
+  refresh: 'a refresh token',
+  one_time: 'a one-time token',
+}
+
+/** The protected header, as tokenward reads it. */
+export interface TokenHeader {
+  alg: string
+  typ?: string
+  kid?: string
+  [parameter: string]: unknown
+}
+
+/** A compact JWS split and its header decoded; the payload is still encoded. */
+export interface ParsedToken {
+  header: TokenHeader
+  signingInput: string
+  payloadSegment: string
+  signature: string
+}
+
+const malformed = (message: string) => new AuthError('token_malformed', message)
+
+/** Splits and checks the form of a compact JWS (RFC 7515 §7.1). Never looks at the signature. */
+export function parseToken(token: unknown, maxLength: number): ParsedToken {
+  if (typeof token !== 'string') throw malformed('the token must be a string')
+  if (token.length === 0) throw malformed('the token is empty')
+  if (token.length > maxLength) throw malformed(`the token is longer than ${maxLength} characters`)
+  const first = token.indexOf('.')
+  const second = first < 0 ? -1 : token.indexOf('.', first + 1)
+  if (first < 0 || second < 0 || token.indexOf('.', second + 1) >= 0) {
+    throw malformed('the token is not a compact JWS (three dot-separated parts)')
+  }
+  const headerSegment = token.slice(0, first)
+  const payloadSegment = token.slice(first + 1, second)
+  const signature = token.slice(second + 1)
+  if (!BASE64URL.test(headerSegment) || !BASE64URL.test(payloadSegment) || !BASE64URL.test(signature)) {
+    throw malformed('the token has an empty or non-base64url part')
+  }
+  let header: unknown
+  try {
+    header = JSON.parse(decodeBase64urlText(headerSegment))
+  } catch {
+    throw malformed('the token header is not base64url-encoded JSON')
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    throw malformed('the token header is not a JSON object')
+  const h = header as Record<string, unknown>
+  if (typeof h.alg !== 'string') throw malformed('the token header has no algorithm')
+  if (h.typ !== undefined && typeof h.typ !== 'string')
+    throw malformed('the token header `typ` is not a string')
+  if (h.kid !== undefined && typeof h.kid !== 'string')
+    throw malformed('the token header `kid` is not a string')
+  // RFC 7515 §4.1.11: a recipient that does not understand a `crit` extension must reject the JWS.
+  // tokenward understands none (and `b64: false` would change what is signed).
+  if (h.crit !== undefined || h.b64 !== undefined)
+    throw malformed('the token header names critical extensions tokenward does not support')
+  return { header: h as TokenHeader, signingInput: token.slice(0, second), payloadSegment, signature }
+}
+
+/**
+ * Picks the key for a parsed token and checks the signature. The algorithm must be one the
+ * configured keys allow (never `none`, never HMAC for an asymmetric key: RFC 8725 §3.1), the key
+ * is chosen by `kid` from OUR key set only (`jku`, `x5u` and `jwk` headers are never followed),
+ * and the key's own algorithm must equal the header's.
+ */
+export async function checkSignature(parsed: ParsedToken, keys: KeySet): Promise<ResolvedKey> {
+  const { alg, kid } = parsed.header
+  if (!keys.algorithms.has(alg))
+    throw new AuthError('token_invalid', `algorithm ${alg.slice(0, 16)} is not allowed`)
+  let candidates: readonly ResolvedKey[]
+  if (keys.remote) {
+    candidates = [await keys.remote(kid === undefined ? { alg } : { alg, kid })]
+  } else if (kid !== undefined) {
+    const key = keys.byKid.get(kid)
+    if (!key) throw new AuthError('token_invalid', 'the token was signed with an unknown key id')
+    candidates = [key]
+  } else {
+    candidates = keys.byAlg.get(alg as ResolvedKey['alg']) ?? []
+  }
+  for (const key of candidates) {
+    if (key.alg !== alg) throw new AuthError('token_invalid', 'the token algorithm does not match its key')
+    if (await key.verify(parsed.signingInput, parsed.signature)) return key
+  }
+  throw new AuthError('token_invalid', 'the token signature is invalid')
+}
+
+/** Decodes the payload of a token whose signature has been checked. */
+export function decodePayload(parsed: ParsedToken): Record<string, unknown> {
+  let payload: unknown
+  try {
+    payload = JSON.parse(decodeBase64urlText(parsed.payloadSegment))
+  } catch {
+    throw malformed('the token payload is not base64url-encoded JSON')
+  }
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
+    throw malformed('the token payload is not a JSON object')
+  return payload as Record<string, unknown>
+}
+
+const normalizeTyp = (typ: string) => {
+  const lower = typ.toLowerCase()
+  // RFC 7515 §4.1.9: "application/" may be omitted from a media type in `typ`.
+  return lower.startsWith('application/') ? lower.slice(12) : lower
+}
+
+/** The kind a `typ` header names, if it names one of ours. */
+export function kindOfTyp(typ: string | undefined): TokenKind | undefined {
+  if (typ === undefined) return undefined
+  const t = normalizeTyp(typ)
+  if (t === TYP_ACCESS) return 'access'
+  if (t === TYP_REFRESH) return 'refresh'
+  if (t === TYP_ONE_TIME) return 'one_time'
+  return undefined
+}
+
+/** RFC 8725 §3.11: explicit typing — a token of one kind is never accepted as another. */
+export function checkType(header: TokenHeader, expected: TokenKind): void {
+  const actual = kindOfTyp(header.typ)
+  if (actual === expected) return
+  const what = actual
+    ? KIND_NAME[actual]
+    : header.typ === undefined
+      ? 'a token without a type'
+      : 'a token of a foreign type'
+  throw new AuthError('token_wrong_type', `${what} cannot be used as ${KIND_NAME[expected]}`)
+}
+
+/** Signs a payload as a compact JWS with the given key and `typ`. */
+export async function signToken(key: ResolvedKey, kind: TokenKind, payload: object): Promise<string> {
+  if (!key.sign) throw new TypeError('tokenward: no key can sign (verify-only configuration)')
+  const header: Record<string, string> = { alg: key.alg, typ: TYP_OF[kind] }
+  if (key.kid !== undefined) header.kid = key.kid
+  const signingInput = `${encodeBase64url(JSON.stringify(header))}.${encodeBase64url(JSON.stringify(payload))}`
+  return `${signingInput}.${await key.sign(signingInput)}`
+}
+
+/** 128 random bits, base64url (the `jti` and `fid` of every token). */
+export function randomId(): string {
+  const bytes = new Uint8Array(16)
+  crypto.getRandomValues(bytes)
+  return encodeBase64url(bytes)
+}
