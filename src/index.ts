@@ -33,6 +33,21 @@ export {
   isAuthError,
 } from './core/errors.js'
 export type { Requirement, RoleHierarchy } from './core/guards.js'
+export {
+  AUTH_ROUTES,
+  type AuthRouteOptions,
+  type AuthRouteRequest,
+  type AuthRouteResponse,
+  type AuthRoutes,
+  clientAddress,
+  createAuthRoutes,
+  errorResponse,
+  getHeader,
+  type HeadersInput,
+  parseBody,
+  type RateLimitOptions,
+  rateLimitAddress,
+} from './core/http.js'
 export type {
   Algorithm,
   AsymmetricAlgorithm,

@@ -17,6 +17,7 @@ import { type CookieOptions, parseCookies, type ResolvedCookies, resolveCookies 
 import { type Duration, toSeconds } from './duration.js'
 import { AuthError, isAuthError } from './errors.js'
 import { checkRequirement, type Requirement, type RoleHierarchy, rolesOf, scopesOf } from './guards.js'
+import { getHeader, type HeadersInput } from './http.js'
 import {
   type JSONWebKeySet,
   type KeyOptions,
@@ -106,6 +107,12 @@ export interface AuthContext<C extends object = DefaultClaims, U = AccessClaims<
 export type CredentialsInput =
   | string
   | Request
+  | {
+      /** The request headers (Fetch `Headers` or a Node-style record); `authorization`, `cookie` and the CSRF header are read from them. */
+      headers: HeadersInput
+      /** The HTTP method (cookie mode checks CSRF on unsafe methods). */
+      method?: string | undefined
+    }
   | {
       /** The `Authorization` header value. */
       authorization?: string | null | undefined
@@ -278,8 +285,19 @@ function extractCredentials(
     cookie = request.headers.get('cookie')
     method = request.method
     csrfToken = cookies ? request.headers.get(cookies.csrfHeader) : undefined
+  } else if (typeof input === 'object' && input !== null && 'headers' in input && input.headers) {
+    const { headers } = input
+    authorization = getHeader(headers, 'authorization')
+    cookie = getHeader(headers, 'cookie')
+    method = input.method
+    csrfToken = cookies ? getHeader(headers, cookies.csrfHeader) : undefined
   } else if (typeof input === 'object' && input !== null) {
-    const o = input as Exclude<CredentialsInput, string | Request>
+    const o = input as {
+      authorization?: string | null
+      cookie?: string | null
+      method?: string
+      csrfToken?: string | null
+    }
     authorization = o.authorization
     cookie = o.cookie
     method = o.method
