@@ -1,2 +1,247 @@
-// Filled in by its issue; the build must produce every entry point.
-export {}
+/**
+ * `tokenward/hono`: middleware and auth routes for Hono 4. Runtime-neutral — no `node:` imports —
+ * so it runs on Node (@hono/node-server), Bun, Deno and edge workers.
+ *
+ * Sections, as in the Express and Fastify adapters: types → credentials in → guards → error out →
+ * auth routes.
+ *
+ * @packageDocumentation
+ */
+import type { Context, MiddlewareHandler } from 'hono'
+import { Hono } from 'hono'
+import {
+  type AccessClaims,
+  type Auth,
+  type AuthContext,
+  AuthError,
+  type AuthRouteOptions,
+  type AuthRouteResponse,
+  type CookieOptions,
+  createAuthRoutes,
+  type DefaultClaims,
+  errorResponse,
+  type Requirement,
+} from '../index.js'
+
+// --- types ------------------------------------------------------------------------------------------
+
+/** The context variables tokenward sets: `c.var.auth` and `c.var.user`. */
+export interface AuthVariables<C extends object = DefaultClaims, U = AccessClaims<C>> {
+  auth: AuthContext<C, U>
+  user: U
+}
+
+/** A Hono `Env` with tokenward's typed variables: `new Hono<AuthEnv<Claims, User>>()`. */
+export type AuthEnv<C extends object = DefaultClaims, U = AccessClaims<C>> = {
+  Variables: AuthVariables<C, U>
+}
+
+/** Options of {@link authenticate}. */
+export interface HonoAuthenticateOptions {
+  /** No credentials → continue without `c.var.auth` (present but invalid credentials are still rejected). */
+  optional?: boolean
+  /** Overrides the `cookies` option of `createAuth`. */
+  cookies?: boolean | CookieOptions
+}
+
+/** Options of {@link authRoutes}: the core route options plus how to find the client address. */
+export interface HonoAuthRouteOptions<U = unknown, C extends object = DefaultClaims>
+  extends AuthRouteOptions<U, C> {
+  /**
+   * The client address for rate limiting. Default: the socket address under @hono/node-server.
+   * On Bun or Deno pass `(c) => getConnInfo(c).remote.address` from `hono/bun` or `hono/deno`.
+   */
+  getAddress?: (c: Context) => string | undefined
+}
+
+// Which Auth authenticated a request, so `requireRoles('admin')` can apply its role hierarchy.
+const authOf = new WeakMap<Request, Auth<object, unknown>>()
+
+// --- error out ------------------------------------------------------------------------------------------
+
+function toResponse(answer: AuthRouteResponse): Response {
+  const headers = new Headers(answer.headers)
+  for (const cookie of answer.cookies) headers.append('Set-Cookie', cookie)
+  if (answer.body === undefined) return new Response(null, { status: answer.status, headers })
+  headers.set('Content-Type', 'application/json; charset=utf-8')
+  return new Response(JSON.stringify(answer.body), { status: answer.status, headers })
+}
+
+/**
+ * The standard answer for an error (`{ error, message }`, status, `WWW-Authenticate`), for apps
+ * with their own `app.onError`.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from 'hono'
+ * import { isAuthError } from 'tokenward'
+ * import { authErrorResponse } from 'tokenward/hono'
+ *
+ * const app = new Hono()
+ * app.onError((err, c) => (isAuthError(err) ? authErrorResponse(err) : c.text('oops', 500)))
+ * ```
+ */
+export function authErrorResponse(err: unknown): Response {
+  return toResponse(errorResponse(err))
+}
+
+// --- credentials in -----------------------------------------------------------------------------------------
+
+/**
+ * Authenticates the request (Bearer header, or the access cookie in cookie mode) and sets
+ * `c.var.auth` and `c.var.user`. Answers 401/403/503 itself.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from 'hono'
+ * import { createAuth } from 'tokenward'
+ * import { type AuthEnv, authenticate } from 'tokenward/hono'
+ *
+ * const auth = createAuth({ secret: 'change-me-to-32-or-more-random-bytes!!' })
+ * const app = new Hono<AuthEnv>()
+ * app.use('/api/*', authenticate(auth))
+ * app.get('/api/me', (c) => c.json({ sub: c.var.auth.claims.sub }))
+ * ```
+ */
+export function authenticate<C extends object, U>(
+  auth: Auth<C, U>,
+  options: HonoAuthenticateOptions = {},
+): MiddlewareHandler<AuthEnv<C, U>> {
+  return async function tokenwardAuthenticate(c, next) {
+    try {
+      const ctx = await auth.authenticate(
+        c.req.raw,
+        options.cookies === undefined ? undefined : { cookies: options.cookies },
+      )
+      authOf.set(c.req.raw, auth as Auth<object, unknown>)
+      c.set('auth', ctx)
+      c.set('user', ctx.user)
+    } catch (err) {
+      if (!(options.optional && err instanceof AuthError && err.code === 'token_missing'))
+        return authErrorResponse(err)
+      authOf.set(c.req.raw, auth as Auth<object, unknown>)
+    }
+    await next()
+  }
+}
+
+// --- guards ----------------------------------------------------------------------------------------------
+
+function guard(name: string, requirement: Requirement): MiddlewareHandler {
+  const middleware: MiddlewareHandler = async (c, next) => {
+    const ctx = c.get('auth') as AuthContext<object, unknown> | undefined
+    const auth = authOf.get(c.req.raw)
+    if (!ctx || !auth)
+      return authErrorResponse(new AuthError('token_missing', 'no bearer token was presented'))
+    try {
+      auth.authorize(ctx, requirement)
+    } catch (err) {
+      return authErrorResponse(err)
+    }
+    await next()
+  }
+  Object.defineProperty(middleware, 'name', { value: name })
+  return middleware
+}
+
+/**
+ * Rejects with 401 unless `authenticate` found credentials (for routes after `{ optional: true }`).
+ *
+ * @example
+ * ```ts
+ * app.get('/api/private', requireAuth(), (c) => c.text('hi'))
+ * ```
+ */
+export function requireAuth(): MiddlewareHandler {
+  return guard('tokenwardRequireAuth', {})
+}
+
+/**
+ * Needs any one of the roles (the role hierarchy applies): 403 `insufficient_role` otherwise.
+ *
+ * @example
+ * ```ts
+ * app.get('/admin', authenticate(auth), requireRoles('admin'), (c) => c.text('welcome'))
+ * ```
+ */
+export function requireRoles(...roles: string[]): MiddlewareHandler {
+  return guard('tokenwardRequireRoles', { roles })
+}
+
+/**
+ * Needs all of the scopes: 403 `insufficient_scope` with `WWW-Authenticate … scope="…"` otherwise.
+ *
+ * @example
+ * ```ts
+ * app.get('/users', authenticate(auth), requireScopes('users:read'), (c) => c.json([]))
+ * ```
+ */
+export function requireScopes(...scopes: string[]): MiddlewareHandler {
+  return guard('tokenwardRequireScopes', { scopes })
+}
+
+/**
+ * Needs all of the permissions (from the `permissions` claim and `rolePermissions`).
+ *
+ * @example
+ * ```ts
+ * app.delete('/posts/:id', authenticate(auth), requirePermissions('posts:delete'), (c) => c.body(null, 204))
+ * ```
+ */
+export function requirePermissions(...permissions: string[]): MiddlewareHandler {
+  return guard('tokenwardRequirePermissions', { permissions })
+}
+
+// --- auth routes ------------------------------------------------------------------------------------------
+
+const MAX_READ_BYTES = 2 * 1024 * 1024
+
+function socketAddress(c: Context): string | undefined {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined
+  return env?.incoming?.socket?.remoteAddress
+}
+
+/**
+ * The auth routes (`POST /auth/login`, `/auth/token`, `/auth/refresh`, `/auth/logout`,
+ * `GET /auth/me`) as a sub-app; mount it with `app.route('/', authRoutes(auth, options))`.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from 'hono'
+ * import { createAuth } from 'tokenward'
+ * import { authRoutes } from 'tokenward/hono'
+ *
+ * const users = new Map([['ada', { id: 'u1', passwordHash: '$argon2id$…' }]])
+ * const auth = createAuth({ secret: 'change-me-to-32-or-more-random-bytes!!' })
+ * const app = new Hono()
+ * app.route('/', authRoutes(auth, { findUser: (name) => users.get(name) ?? null }))
+ * ```
+ */
+export function authRoutes<C extends object, U, RU = U>(
+  auth: Auth<C, U>,
+  options: HonoAuthRouteOptions<RU, C>,
+): Hono {
+  const routes = createAuthRoutes(auth, options)
+  const app = new Hono()
+  const handler = async (c: Context) => {
+    let body: string | undefined
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
+      const declared = Number(c.req.header('content-length') ?? 0)
+      if (declared > MAX_READ_BYTES)
+        return authErrorResponse(new AuthError('invalid_request', 'the body is too large'))
+      body = await c.req.text()
+      if (body.length > MAX_READ_BYTES)
+        return authErrorResponse(new AuthError('invalid_request', 'the body is too large'))
+    }
+    const answer = await routes.handle({
+      method: c.req.method,
+      path: c.req.path.slice(routes.prefix.length) || '/',
+      headers: c.req.raw.headers,
+      body,
+      address: options.getAddress ? options.getAddress(c) : socketAddress(c),
+    })
+    return answer ? toResponse(answer) : c.notFound()
+  }
+  app.all(`${routes.prefix}/*`, handler)
+  return app
+}

@@ -6,8 +6,11 @@ import { type RunningDemo, startDemo } from './demo-server.js'
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const haveChromium = existsSync(CHROMIUM)
 if (!haveChromium) {
-  if (process.env.CI) throw new Error(`the browser test needs Chromium at ${CHROMIUM} (.ci/run installs it with apt)`)
-  console.warn(`\n!!! SKIPPING the demo browser test: no Chromium at ${CHROMIUM} (apt-get install chromium)\n`)
+  if (process.env.CI)
+    throw new Error(`the browser test needs Chromium at ${CHROMIUM} (.ci/run installs it with apt)`)
+  console.warn(
+    `\n!!! SKIPPING the demo browser test: no Chromium at ${CHROMIUM} (apt-get install chromium)\n`,
+  )
 }
 
 // Access tokens live 4 s here; the page renews them at 60 % of their life. clockTolerance is 5 s,

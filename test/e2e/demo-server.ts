@@ -12,11 +12,17 @@ export interface RunningDemo {
  * Starts the demo (`npm start`, or `node server.mjs` directly) on a free 127.0.0.1 port and waits
  * for the line that prints its URL.
  */
-export async function startDemo(options: { viaNpm?: boolean; env?: Record<string, string> } = {}): Promise<RunningDemo> {
+export async function startDemo(
+  options: { viaNpm?: boolean; env?: Record<string, string> } = {},
+): Promise<RunningDemo> {
   const env = { ...process.env, PORT: '0', HOST: '127.0.0.1', DEMO_QUIET: '1', ...options.env }
   const child: ChildProcess = options.viaNpm
     ? spawn('npm', ['start', '--silent'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-    : spawn(process.execPath, ['docs/examples/demo/server.mjs'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    : spawn(process.execPath, ['docs/examples/demo/server.mjs'], {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      })
   let output = ''
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`demo did not start in 60 s:\n${output}`)), 60_000)

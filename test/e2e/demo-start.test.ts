@@ -17,7 +17,9 @@ describe('npm start', () => {
     expect(res.status).toBe(200)
     const body = (await res.json()) as Record<string, unknown>
     expect(body.token_type).toBe('bearer')
-    expect(res.headers.getSetCookie().some((c) => c.startsWith('tw_access=') && /HttpOnly/i.test(c))).toBe(true)
+    expect(res.headers.getSetCookie().some((c) => c.startsWith('tw_access=') && /HttpOnly/i.test(c))).toBe(
+      true,
+    )
     expect(demo.output()).toContain('alice / alice-password')
     expect(demo.output()).toContain('admin / admin-password')
     // Not a timing assertion on the library: a generous bound on start-up, as the issue asks.
