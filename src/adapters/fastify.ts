@@ -1,2 +1,207 @@
-// Filled in by its issue; the build must produce every entry point.
-export {}
+/**
+ * `tokenward/fastify`: a Fastify 5 plugin (made with fastify-plugin, so its decorations reach the
+ * parent scope).
+ *
+ * Sections, as in the Express and Hono adapters: types → credentials in → guards → error out →
+ * auth routes.
+ *
+ * @packageDocumentation
+ */
+import type {
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+  preHandlerAsyncHookHandler,
+} from 'fastify'
+import fp from 'fastify-plugin'
+import {
+  type Auth,
+  type AuthContext,
+  type AuthRouteOptions,
+  type AuthRouteResponse,
+  type CookieOptions,
+  createAuthRoutes,
+  errorResponse,
+  isAuthError,
+  type Requirement,
+} from '../index.js'
+
+// --- types ------------------------------------------------------------------------------------------
+
+/** Per-route settings: `config: { auth: true }` or `config: { auth: { roles: ['admin'] } }`; `false` opts out of `protect`. */
+export type RouteAuthConfig = boolean | (Requirement & { optional?: boolean })
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set when the request is authenticated: token, claims, user, roles, scopes. */
+    auth: AuthContext<object, unknown> | null
+    /** The resolved user (or the claims without a resolver). */
+    user: unknown
+  }
+  interface FastifyInstance {
+    /** A preHandler that authenticates the request: `{ preHandler: app.authenticate }`. */
+    authenticate: preHandlerAsyncHookHandler
+    /** A preHandler that authenticates and checks a requirement: `{ preHandler: app.authorize({ roles: ['admin'] }) }`. */
+    authorize: (requirement: Requirement) => preHandlerAsyncHookHandler
+  }
+  interface FastifyContextConfig {
+    /** tokenward: authenticate this route (`true`) and check roles / scopes / permissions. */
+    auth?: RouteAuthConfig
+  }
+}
+
+/** Options of the plugin. */
+export interface TokenwardFastifyOptions {
+  /** The object from `createAuth`. */
+  auth: Auth<object, unknown> | Auth<never, never>
+  /** Overrides the `cookies` option of `createAuth`. */
+  cookies?: boolean | CookieOptions
+  /** Every route needs authentication unless its `config.auth` is `false`. */
+  protect?: boolean
+  /** Registers the auth routes (`/auth/login`, …) with these options. */
+  routes?: AuthRouteOptions<never, object> | AuthRouteOptions<unknown, object>
+}
+
+// --- error out ------------------------------------------------------------------------------------------
+
+function send(reply: FastifyReply, answer: AuthRouteResponse): FastifyReply {
+  reply.code(answer.status).headers(answer.headers)
+  if (answer.cookies.length > 0) reply.header('set-cookie', answer.cookies)
+  return answer.body === undefined
+    ? reply.send()
+    : reply.type('application/json; charset=utf-8').send(JSON.stringify(answer.body))
+}
+
+// --- credentials in + guards --------------------------------------------------------------------------------
+
+function makeCheck(auth: Auth<object, unknown>, cookies: boolean | CookieOptions | undefined) {
+  const callOptions = cookies === undefined ? undefined : { cookies }
+  return async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    requirement: Requirement | undefined,
+    optional: boolean,
+  ) => {
+    try {
+      if (!request.auth) {
+        const ctx = await auth.authenticate({ headers: request.headers, method: request.method }, callOptions)
+        request.auth = ctx
+        request.user = ctx.user
+      }
+      if (requirement) auth.authorize(request.auth, requirement)
+    } catch (err) {
+      if (optional && isAuthError(err) && err.code === 'token_missing') return
+      return send(reply, errorResponse(err))
+    }
+  }
+}
+
+/**
+ * A standalone preHandler requiring any one of the roles (after the plugin authenticated).
+ *
+ * @example
+ * ```ts
+ * app.get('/admin', { preHandler: [app.authenticate, requireRoles('admin')] }, async () => 'welcome')
+ * ```
+ */
+export function requireRoles(...roles: string[]): preHandlerAsyncHookHandler {
+  return async function tokenwardRequireRoles(request, reply) {
+    return (request.server as FastifyInstance).authorize({ roles }).call(request.server, request, reply)
+  }
+}
+
+/**
+ * A standalone preHandler requiring all of the scopes.
+ *
+ * @example
+ * ```ts
+ * app.get('/users', { preHandler: requireScopes('users:read') }, async () => [])
+ * ```
+ */
+export function requireScopes(...scopes: string[]): preHandlerAsyncHookHandler {
+  return async function tokenwardRequireScopes(request, reply) {
+    return (request.server as FastifyInstance).authorize({ scopes }).call(request.server, request, reply)
+  }
+}
+
+// --- auth routes ------------------------------------------------------------------------------------------
+
+function registerRoutes(
+  app: FastifyInstance,
+  auth: Auth<object, unknown>,
+  options: AuthRouteOptions<unknown, object>,
+): void {
+  const routes = createAuthRoutes(auth, options)
+  app.register(async (child) => {
+    // The core parses bodies, so bad JSON or a wrong content type is a 400 invalid_request in our
+    // JSON shape on every framework, not Fastify's own 400/415.
+    child.removeAllContentTypeParsers()
+    child.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 2 * 1024 * 1024 }, (_req, body, done) =>
+      done(null, body),
+    )
+    child.all(`${routes.prefix}/*`, { config: { auth: false } }, async (request, reply) => {
+      const answer = await routes.handle({
+        method: request.method,
+        path: request.url.split('?')[0]!.slice(routes.prefix.length) || '/',
+        headers: request.headers,
+        body: typeof request.body === 'string' ? request.body : undefined,
+        address: request.socket.remoteAddress,
+      })
+      if (!answer) return reply.callNotFound()
+      return send(reply, answer)
+    })
+  })
+}
+
+// --- the plugin -----------------------------------------------------------------------------------------------
+
+const plugin: FastifyPluginAsync<TokenwardFastifyOptions> = async (app, options) => {
+  if (!options?.auth) throw new TypeError('tokenward: register the plugin with { auth }')
+  const auth = options.auth as Auth<object, unknown>
+  const check = makeCheck(auth, options.cookies)
+  app.decorateRequest('auth', null)
+  app.decorateRequest('user', null)
+  app.decorate(
+    'authenticate',
+    async function tokenwardAuthenticate(request: FastifyRequest, reply: FastifyReply) {
+      return check(request, reply, undefined, false)
+    },
+  )
+  app.decorate('authorize', (requirement: Requirement): preHandlerAsyncHookHandler => {
+    return async function tokenwardAuthorize(request, reply) {
+      return check(request, reply, requirement, false)
+    }
+  })
+  app.addHook('onRoute', (route) => {
+    const config = (route.config as { auth?: RouteAuthConfig } | undefined)?.auth
+    const wanted = config ?? (options.protect ? true : undefined)
+    if (wanted === undefined || wanted === false) return
+    const requirement = wanted === true ? undefined : wanted
+    const optional = wanted !== true && wanted.optional === true
+    const handler: preHandlerAsyncHookHandler = async function tokenwardRouteAuth(request, reply) {
+      return check(request, reply, requirement, optional)
+    }
+    route.preHandler = [handler, ...(route.preHandler ? [route.preHandler].flat() : [])]
+  })
+  if (options.routes) registerRoutes(app, auth, options.routes as AuthRouteOptions<unknown, object>)
+}
+
+/**
+ * The tokenward Fastify plugin.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify'
+ * import { createAuth } from 'tokenward'
+ * import tokenward from 'tokenward/fastify'
+ *
+ * const auth = createAuth({ secret: 'change-me-to-32-or-more-random-bytes!!' })
+ * const app = Fastify()
+ * await app.register(tokenward, { auth, routes: { findUser: (name: string) => null } })
+ * app.get('/me', { preHandler: app.authenticate }, async (request) => request.user)
+ * app.get('/admin', { config: { auth: { roles: ['admin'] } } }, async () => ({ ok: true }))
+ * ```
+ */
+export const tokenwardPlugin = fp(plugin, { fastify: '5.x', name: 'tokenward' })
+export default tokenwardPlugin

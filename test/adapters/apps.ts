@@ -1,8 +1,10 @@
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import express from 'express'
+import Fastify from 'fastify'
 import { Hono } from 'hono'
 import * as ex from '../../src/adapters/express.js'
+import tokenward, * as fa from '../../src/adapters/fastify.js'
 import * as ho from '../../src/adapters/hono.js'
 import { type Auth, createAuth, type TokenStore } from '../../src/index.js'
 
@@ -54,7 +56,7 @@ export interface RunningApp {
 
 /** The same protected app on each framework: /public, /api/* (group protected), /admin, /scoped, /optional. */
 export async function startApp(
-  framework: 'express' | 'hono',
+  framework: 'express' | 'fastify' | 'hono',
   auth: Auth<{ roles: string[]; scope?: string }, TestUser>,
 ): Promise<RunningApp> {
   if (framework === 'express') {
@@ -89,6 +91,32 @@ export async function startApp(
       url: `http://127.0.0.1:${port}`,
       close: () => new Promise((resolve) => server.close(() => resolve())),
     }
+  }
+  if (framework === 'fastify') {
+    const app = Fastify()
+    await app.register(tokenward, { auth, routes: routeOptions })
+    app.get('/public', async () => ({ ok: true }))
+    await app.register(
+      async (api) => {
+        api.addHook('preHandler', api.authenticate)
+        api.get('/me', async (request) => ({
+          sub: request.auth!.claims.sub,
+          name: (request.user as TestUser).name,
+        }))
+        api.post('/echo', async () => ({ ok: true }))
+      },
+      { prefix: '/api' },
+    )
+    app.get('/admin', { config: { auth: { roles: ['admin'] } } }, async () => ({ admin: true }))
+    app.get('/editor', { preHandler: [app.authenticate, fa.requireRoles('editor')] }, async () => ({
+      editor: true,
+    }))
+    app.get('/scoped', { config: { auth: { scopes: ['users:write'] } } }, async () => ({ scoped: true }))
+    app.get('/optional', { config: { auth: { optional: true } } }, async (request) => ({
+      sub: request.auth?.claims.sub ?? null,
+    }))
+    const url = await app.listen({ port: 0, host: '127.0.0.1' })
+    return { url, close: () => app.close() }
   }
   const app = new Hono<ho.AuthEnv<{ roles: string[]; scope?: string }, TestUser>>()
   app.route('/', ho.authRoutes(auth, routeOptions))

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TokenStore } from '../../src/index.js'
 import { makeAuth, type RunningApp, startApp } from './apps.js'
 
-const FRAMEWORKS = ['express', 'hono'] as const
+const FRAMEWORKS = ['express', 'fastify', 'hono'] as const
 const json = { 'content-type': 'application/json' }
 const form = { 'content-type': 'application/x-www-form-urlencoded' }
 
