@@ -29,7 +29,10 @@ async function makeStore() {
   const client = createClient({ url: process.env.REDIS_URL })
   client.on('error', (err) => console.error('redis:', err.message))
   await client.connect()
-  return { store: redisStore({ client }), label: `Redis at ${process.env.REDIS_URL} (shared by every demo process)` }
+  return {
+    store: redisStore({ client }),
+    label: `Redis at ${process.env.REDIS_URL} (shared by every demo process)`,
+  }
 }
 
 export async function createDemo() {
@@ -52,7 +55,8 @@ export async function createDemo() {
     roleHierarchy: { admin: ['user'] },
     resolveUser: (claims) => byId(claims.sub),
     onEvent: (event) => {
-      if (process.env.DEMO_QUIET !== '1') console.log(`[event] ${event.type}${'sub' in event ? ` ${event.sub}` : ''}`)
+      if (process.env.DEMO_QUIET !== '1')
+        console.log(`[event] ${event.type}${'sub' in event ? ` ${event.sub}` : ''}`)
     },
   })
 
@@ -65,9 +69,17 @@ export async function createDemo() {
   api.use('*', authenticate(auth))
   api.get('/session', (c) => {
     const { claims } = c.var.auth
-    return c.json({ sub: claims.sub, roles: claims.roles, iat: claims.iat, exp: claims.exp, now: Date.now() / 1000 })
+    return c.json({
+      sub: claims.sub,
+      roles: claims.roles,
+      iat: claims.iat,
+      exp: claims.exp,
+      now: Date.now() / 1000,
+    })
   })
-  api.get('/user', (c) => c.json({ message: `Hello ${c.var.user.name}, this route needs any signed-in user.` }))
+  api.get('/user', (c) =>
+    c.json({ message: `Hello ${c.var.user.name}, this route needs any signed-in user.` }),
+  )
   api.get('/admin', requireRoles('admin'), (c) =>
     c.json({ message: `Welcome ${c.var.user.name}: this route needs the admin role.`, users: users.size }),
   )
