@@ -22,7 +22,13 @@ export {
   type TokenPair,
 } from './core/auth.js'
 export type { RegisteredClaims } from './core/claims.js'
-export { TYP_ACCESS, TYP_ONE_TIME, TYP_REFRESH } from './core/constants.js'
+export {
+  ASYMMETRIC_ALGORITHMS,
+  HMAC_ALGORITHMS,
+  TYP_ACCESS,
+  TYP_ONE_TIME,
+  TYP_REFRESH,
+} from './core/constants.js'
 export type { CookieOptions, ResolvedCookies } from './core/cookies.js'
 export { type Duration, type DurationUnit, toSeconds } from './core/duration.js'
 export {
@@ -39,6 +45,7 @@ export {
   type AuthRouteRequest,
   type AuthRouteResponse,
   type AuthRoutes,
+  type BodyFields,
   clientAddress,
   createAuthRoutes,
   errorResponse,

@@ -26,8 +26,9 @@ export const DEFAULT_COOKIE_NAMES = {
   csrf: 'tw_csrf',
 } as const
 
-/** Algorithms tokenward signs and verifies. `none` is never among them (RFC 8725 §3.1). */
+/** HMAC algorithms tokenward signs and verifies. `none` is never among them (RFC 8725 §3.1). */
 export const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const
+/** Asymmetric algorithms tokenward signs and verifies. */
 export const ASYMMETRIC_ALGORITHMS = [
   'RS256',
   'RS384',

@@ -176,7 +176,9 @@ export function clientAddress(
 
 // --- body parsing --------------------------------------------------------------------------------------
 
-type Fields = Record<string, unknown>
+/** Fields of a parsed JSON or form body. */
+export type BodyFields = Record<string, unknown>
+type Fields = BodyFields
 
 const badRequest = (message: string) => new AuthError('invalid_request', message)
 
