@@ -73,7 +73,7 @@ export interface AuthRouteOptions<U = unknown, C extends object = DefaultClaims>
   passwordOptions?: { memoryCost?: number; timeCost?: number; parallelism?: number }
   /** What `GET /me` shows of a user (default: the user without `privateFields`). */
   toPublicUser?: (user: unknown) => unknown
-  /** Fields never shown by `GET /me` (default `password`, `passwordHash`, `hash`, `salt`). */
+  /** BodyFields never shown by `GET /me` (default `password`, `passwordHash`, `hash`, `salt`). */
   privateFields?: readonly string[]
   /** Route prefix (default `/auth`). */
   prefix?: string
@@ -176,9 +176,8 @@ export function clientAddress(
 
 // --- body parsing --------------------------------------------------------------------------------------
 
-/** Fields of a parsed JSON or form body. */
+/** BodyFields of a parsed JSON or form body. */
 export type BodyFields = Record<string, unknown>
-type Fields = BodyFields
 
 const badRequest = (message: string) => new AuthError('invalid_request', message)
 
@@ -187,7 +186,7 @@ function byteLength(body: string | Uint8Array): number {
 }
 
 /** Parses a JSON or form body into fields. Bad input is `invalid_request`, never a throw of another kind. */
-export function parseBody(request: AuthRouteRequest, maxBytes: number): Fields {
+export function parseBody(request: AuthRouteRequest, maxBytes: number): BodyFields {
   const { body } = request
   if (body === undefined || body === null) return {}
   if (typeof body === 'object' && !(body instanceof Uint8Array)) {
@@ -207,11 +206,11 @@ export function parseBody(request: AuthRouteRequest, maxBytes: number): Fields {
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
       throw badRequest('the body must be a JSON object')
-    return parsed as Fields
+    return parsed as BodyFields
   }
   if (type === 'application/x-www-form-urlencoded') {
     const params = new URLSearchParams(text)
-    const fields: Fields = {}
+    const fields: BodyFields = {}
     for (const [name, value] of params) {
       // RFC 6749 §3.2: request parameters must not be included more than once.
       if (Object.hasOwn(fields, name)) throw badRequest(`the parameter ${name.slice(0, 32)} is repeated`)
@@ -222,9 +221,9 @@ export function parseBody(request: AuthRouteRequest, maxBytes: number): Fields {
   throw badRequest('the body must be application/json or application/x-www-form-urlencoded')
 }
 
-function stringField(fields: Fields, name: string, required: true): string
-function stringField(fields: Fields, name: string, required: false): string | undefined
-function stringField(fields: Fields, name: string, required: boolean): string | undefined {
+function stringField(fields: BodyFields, name: string, required: true): string
+function stringField(fields: BodyFields, name: string, required: false): string | undefined
+function stringField(fields: BodyFields, name: string, required: boolean): string | undefined {
   const value = fields[name]
   if (value === undefined || value === null || value === '') {
     if (required) throw badRequest(`the field ${name} is required`)
@@ -388,7 +387,7 @@ export function createAuthRoutes<C extends object, U, RU = U>(
       : []
 
   /** The refresh token from the body, or in cookie mode from the refresh cookie (CSRF-checked). */
-  const refreshTokenOf = (request: AuthRouteRequest, fields: Fields): string | undefined => {
+  const refreshTokenOf = (request: AuthRouteRequest, fields: BodyFields): string | undefined => {
     const fromBody = stringField(fields, 'refresh_token', false)
     if (fromBody !== undefined) return fromBody
     if (!cookies) return undefined
@@ -410,7 +409,7 @@ export function createAuthRoutes<C extends object, U, RU = U>(
     csrfToken: cookies ? getHeader(request.headers, cookies.csrfHeader) : undefined,
   })
 
-  const login = async (request: AuthRouteRequest, fields: Fields): Promise<AuthRouteResponse> => {
+  const login = async (request: AuthRouteRequest, fields: BodyFields): Promise<AuthRouteResponse> => {
     const username = stringField(fields, 'username', false) ?? stringField(fields, 'email', true)
     const password = stringField(fields, 'password', true)
     if (username.length > MAX_USERNAME_LENGTH) throw badRequest('the username is too long')
@@ -487,7 +486,7 @@ export function createAuthRoutes<C extends object, U, RU = U>(
     return tokenResponse(pair)
   }
 
-  const refresh = async (request: AuthRouteRequest, fields: Fields): Promise<AuthRouteResponse> => {
+  const refresh = async (request: AuthRouteRequest, fields: BodyFields): Promise<AuthRouteResponse> => {
     const token = refreshTokenOf(request, fields)
     if (!token) throw badRequest('the field refresh_token is required')
     const pair = await auth.refresh(
@@ -497,7 +496,7 @@ export function createAuthRoutes<C extends object, U, RU = U>(
     return tokenResponse(pair)
   }
 
-  const logout = async (request: AuthRouteRequest, fields: Fields): Promise<AuthRouteResponse> => {
+  const logout = async (request: AuthRouteRequest, fields: BodyFields): Promise<AuthRouteResponse> => {
     const refreshToken = refreshTokenOf(request, fields)
     let accessError: unknown
     let sub: string | undefined
