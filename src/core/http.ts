@@ -73,7 +73,7 @@ export interface AuthRouteOptions<U = unknown, C extends object = DefaultClaims>
   passwordOptions?: { memoryCost?: number; timeCost?: number; parallelism?: number }
   /** What `GET /me` shows of a user (default: the user without `privateFields`). */
   toPublicUser?: (user: unknown) => unknown
-  /** BodyFields never shown by `GET /me` (default `password`, `passwordHash`, `hash`, `salt`). */
+  /** Fields never shown by `GET /me` (default `password`, `passwordHash`, `hash`, `salt`). */
   privateFields?: readonly string[]
   /** Route prefix (default `/auth`). */
   prefix?: string
@@ -176,7 +176,7 @@ export function clientAddress(
 
 // --- body parsing --------------------------------------------------------------------------------------
 
-/** BodyFields of a parsed JSON or form body. */
+/** Fields of a parsed JSON or form body. */
 export type BodyFields = Record<string, unknown>
 
 const badRequest = (message: string) => new AuthError('invalid_request', message)
