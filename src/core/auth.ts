@@ -13,7 +13,13 @@ import {
   DEFAULT_REALM,
   DEFAULT_REFRESH_TTL,
 } from './constants.js'
-import { type CookieOptions, parseCookies, type ResolvedCookies, resolveCookies } from './cookies.js'
+import {
+  type CookieOptions,
+  csrfMatches,
+  parseCookies,
+  type ResolvedCookies,
+  resolveCookies,
+} from './cookies.js'
 import { type Duration, toSeconds } from './duration.js'
 import { AuthError, isAuthError } from './errors.js'
 import { checkRequirement, type Requirement, type RoleHierarchy, rolesOf, scopesOf } from './guards.js'
@@ -323,14 +329,6 @@ function extractCredentials(
   throw new AuthError('token_missing', 'no bearer token was presented')
 }
 
-/** Constant-time string comparison (for CSRF tokens). */
-function safeEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false
-  let diff = 0
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i)
-  return diff === 0
-}
-
 function freeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value)
@@ -593,10 +591,7 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
           cookieSettings &&
           UNSAFE_METHODS.has((credentials.method ?? 'GET').toUpperCase())
         ) {
-          // Double-submit CSRF check: a cross-site form cannot read the CSRF cookie to echo it.
-          const expected = parseCookies(credentials.cookie)[cookieSettings.names.csrf]
-          const given = credentials.csrfToken
-          if (!expected || !given || !safeEqual(expected, given)) {
+          if (!csrfMatches(cookieSettings, credentials.cookie, credentials.csrfToken)) {
             throw new AuthError('csrf_failed', 'a cookie-authenticated request must carry the CSRF header', {
               realm,
             })

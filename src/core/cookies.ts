@@ -69,3 +69,24 @@ export function setCookie(
   if (attributes.maxAge <= 0) options.expires = new Date(0)
   return serialize(name, value, options)
 }
+
+/** Constant-time string comparison. */
+function safeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false
+  let diff = 0
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i)
+  return diff === 0
+}
+
+/**
+ * Double-submit CSRF check: the header must echo the CSRF cookie. A cross-site form can send the
+ * cookies but cannot read the CSRF cookie to copy it into a header.
+ */
+export function csrfMatches(
+  cookies: ResolvedCookies,
+  cookieHeader: string | null | undefined,
+  given: string | null | undefined,
+): boolean {
+  const expected = parseCookies(cookieHeader)[cookies.names.csrf]
+  return Boolean(expected && given && safeEqual(expected, given))
+}

@@ -6,6 +6,7 @@
 import type { AccessClaims, Auth, ClaimsInput, DefaultClaims, TokenPair } from './auth.js'
 import {
   type CookieOptions,
+  csrfMatches,
   parseCookies,
   type ResolvedCookies,
   resolveCookies,
@@ -394,9 +395,13 @@ export function createAuthRoutes<C extends object, U, RU = U>(
     const jar = parseCookies(getHeader(request.headers, 'cookie'))
     const fromCookie = jar[cookies.names.refresh]
     if (!fromCookie) return undefined
-    const csrf = getHeader(request.headers, cookies.csrfHeader)
-    const expected = jar[cookies.names.csrf]
-    if (!csrf || !expected || csrf !== expected) {
+    if (
+      !csrfMatches(
+        cookies,
+        getHeader(request.headers, 'cookie'),
+        getHeader(request.headers, cookies.csrfHeader),
+      )
+    ) {
       throw new AuthError('csrf_failed', 'a cookie-authenticated request must carry the CSRF header')
     }
     return fromCookie
