@@ -103,4 +103,12 @@ describe('login hardening', () => {
     expect(text).not.toContain('wrong-password')
     expect(text).not.toContain((ok!.body as { access_token: string }).access_token)
   })
+
+  it('uses the socket address unless trustProxy says how many proxies to believe', () => {
+    const headers = { 'x-forwarded-for': '198.51.100.1, 203.0.113.50' }
+    expect(clientAddress({ headers, address: '10.0.0.1' }, undefined)).toBe('10.0.0.1')
+    expect(clientAddress({ headers, address: '10.0.0.1' }, true)).toBe('203.0.113.50')
+    expect(clientAddress({ headers, address: '10.0.0.1' }, 2)).toBe('198.51.100.1')
+    expect(clientAddress({ headers: {}, address: '10.0.0.1' }, 1)).toBe('10.0.0.1')
+  })
 })
