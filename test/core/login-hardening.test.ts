@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   type AuthEvent,
+  clientAddress,
   createAuth,
   createAuthRoutes,
   memoryStore,
