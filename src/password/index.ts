@@ -46,7 +46,10 @@ interface Argon2 {
 
 let argon2: Promise<Argon2> | undefined
 const load = (): Promise<Argon2> => {
-  argon2 ??= import('@node-rs/argon2').then((mod) => {
+  // A specifier in a variable: bundlers for edge runtimes (where N-API cannot load) leave it alone,
+  // so the core, which reaches this module lazily from the auth routes, still bundles.
+  const specifier = '@node-rs/argon2'
+  argon2 ??= import(/* @vite-ignore */ specifier).then((mod: unknown) => {
     const m = mod as unknown as Argon2 & { default?: Argon2 }
     return typeof m.hash === 'function' ? m : (m.default as Argon2)
   })
