@@ -2,8 +2,11 @@
 // docs/benchmarks.md. BENCH_QUICK=1 for a short smoke run.
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { cpus, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
+
+const require = createRequire(import.meta.url)
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 if (!existsSync(`${root}dist/index.js`))
@@ -24,6 +27,24 @@ const timing = JSON.parse(
     stdio: ['ignore', 'pipe', 'inherit'],
   }),
 )
+const sizes = (() => {
+  const { buildSync } = require('esbuild')
+  const { gzipSync } = require('node:zlib')
+  const size = (contents) => {
+    const out = buildSync({
+      stdin: { contents, resolveDir: root },
+      bundle: true,
+      format: 'esm',
+      platform: 'neutral',
+      mainFields: ['module', 'main'],
+      minify: true,
+      write: false,
+      logLevel: 'silent',
+    })
+    return gzipSync(out.outputFiles[0].contents).length
+  }
+  return { core: size("export * from './dist/index.js'"), jose: size("export * from 'jose'") }
+})()
 const k = (n) => (n == null ? 'n/a' : `${(n / 1000).toFixed(1)}k`)
 const ratio = (a, b) => (a / b).toFixed(2)
 const mark = (ok) => (ok ? '✅' : '❌')
@@ -82,9 +103,13 @@ lines.push(
   '',
   'Both paths run one argon2id verify (a dummy hash for unknown users), so timing does not tell which usernames exist.',
 )
+lines.push('', '## Bundle size', '')
+lines.push(
+  `The whole core (\`tokenward\`, every export, with the jose code it uses) bundled for a neutral platform, minified + gzipped: **${(sizes.core / 1024).toFixed(1)} KiB**; all of jose alone: ${(sizes.jose / 1024).toFixed(1)} KiB. CI's budget (test/edge/edge.test.ts): 22.7 KB.`,
+)
 lines.push('', '## Not measured yet', '')
 lines.push(
-  'HTTP throughput per framework (autocannon), Redis rotations, memory per entry, soak and import cost are part of issue 6 and not in this run yet.',
+  'HTTP throughput per framework (autocannon), Redis rotations, memory per entry, soak and cold-import time are part of issue 6 and not in this run yet.',
 )
 writeFileSync(`${root}docs/benchmarks.md`, `${lines.join('\n')}\n`)
 console.log(lines.join('\n'))
