@@ -14,8 +14,6 @@ export const DEFAULT_ACCESS_TTL = '15m'
 export const DEFAULT_REFRESH_TTL = '7d'
 export const DEFAULT_CLOCK_TOLERANCE = '5s'
 
-export const HEADER_AUTHORIZATION = 'authorization'
-export const HEADER_COOKIE = 'cookie'
 export const HEADER_WWW_AUTHENTICATE = 'WWW-Authenticate'
 export const HEADER_RETRY_AFTER = 'Retry-After'
 export const DEFAULT_CSRF_HEADER = 'x-csrf-token'

@@ -71,11 +71,6 @@ function nativeCrypto(): NativeCrypto | undefined {
   return native
 }
 
-/** Test hook: force the portable backend (`false`) or the default choice (`true`). */
-export function setNativeBackend(enabled: boolean): void {
-  native = enabled ? loadNative() : undefined
-}
-
 const HASH: Record<Algorithm, string | null> = {
   HS256: 'sha256',
   HS384: 'sha384',
