@@ -37,6 +37,7 @@ import {
   checkType,
   decodePayload,
   kindOfTyp,
+  type ParsedToken,
   parseToken,
   randomId,
   signToken,
@@ -329,12 +330,14 @@ function extractCredentials(
   throw new AuthError('token_missing', 'no bearer token was presented')
 }
 
-function freeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const v of Object.values(value)) freeze(v)
+/** Deep-freezes JSON data (claims): cached claims are shared between requests. */
+function freeze(value: object): void {
+  if (Object.isFrozen(value)) return
+  Object.freeze(value)
+  for (const name in value) {
+    const v = (value as Record<string, unknown>)[name]
+    if (typeof v === 'object' && v !== null) freeze(v)
   }
-  return value
 }
 
 /**
@@ -409,13 +412,17 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
     }
   }
 
+  // DESIGN.md: a store that fails or times out fails closed with 503.
+  const storeFailure = (err: unknown): unknown =>
+    isAuthError(err)
+      ? err
+      : new AuthError('store_unavailable', 'the token store is unavailable', { realm, cause: err })
+
   const storeCall = async <T>(call: () => Promise<T>): Promise<T> => {
     try {
       return await call()
     } catch (err) {
-      if (isAuthError(err)) throw err
-      // DESIGN.md: a store that fails or times out fails closed with 503.
-      throw new AuthError('store_unavailable', 'the token store is unavailable', { realm, cause: err })
+      throw storeFailure(err)
     }
   }
 
@@ -442,40 +449,65 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
     return (result.value ?? claims) as Record<string, unknown>
   }
 
-  /** Signature, type and claim checks: everything but revocation. */
-  const verifyStateless = async (
-    token: string,
-    kind: TokenKind,
-  ): Promise<Record<string, unknown> & RegisteredClaims> => {
+  type Verified = Record<string, unknown> & RegisteredClaims
+
+  /**
+   * Signature, type and claim checks: everything but revocation. Synchronous on the common path
+   * (keys loaded, native verifier, no claims schema), so a request pays for no promise it does
+   * not need; any asynchronous step (key import still running, Web Crypto, remote JWKS, a schema)
+   * turns the rest into a promise.
+   */
+  const verifyStateless = (token: string, kind: TokenKind): Verified | Promise<Verified> => {
     if (kind === 'access' && cache) {
       const hit = cache.get(token, now())
-      if (hit) return hit as Record<string, unknown> & RegisteredClaims
+      if (hit) return hit as Verified
     }
     const parsed = parseToken(token, maxTokenLength)
-    const keySet = getKeys()
-    await checkSignature(parsed, keySet instanceof Promise ? await keySet : keySet)
+    if (keys === undefined)
+      return keysReady.then((k) => checkSignature(parsed, k)).then(() => checkPayload(token, parsed, kind))
+    const signed = checkSignature(parsed, keys)
+    if (signed instanceof Promise) return signed.then(() => checkPayload(token, parsed, kind))
+    return checkPayload(token, parsed, kind)
+  }
+
+  const checkPayload = (
+    token: string,
+    parsed: ParsedToken,
+    kind: TokenKind,
+  ): Verified | Promise<Verified> => {
     checkType(parsed.header, kind)
     const payload = decodePayload(parsed)
     checkClaims(payload, kind, { now: now() / 1000, tolerance, issuer, audience })
-    const claims = freeze(await runSchema(payload)) as Record<string, unknown> & RegisteredClaims
-    if (kind === 'access' && cache) cache.set(token, claims, payload.exp as number, now())
-    return claims
+    if (options.claimsSchema) return runSchema(payload).then((claims) => remember(token, kind, claims))
+    return remember(token, kind, payload)
   }
 
-  const checkRevocation = async (claims: RegisteredClaims) => {
-    const ids = claims.fid ? [claims.jti, claims.fid] : [claims.jti]
-    const revoked = await storeCall(() => store.isRevoked(ids, { subject: claims.sub, issuedAt: claims.iat }))
-    if (revoked) throw new AuthError('token_revoked', 'the token has been revoked')
+  const remember = (token: string, kind: TokenKind, claims: Record<string, unknown>): Verified => {
+    freeze(claims)
+    if (kind === 'access' && cache) cache.set(token, claims, claims.exp as number, now())
+    return claims as Verified
   }
 
-  const verify = async (token: string, kind: TokenKind) => {
+  /** Every check, revocation included. One store call; no other await on the native path. */
+  const verify = async (token: string, kind: TokenKind): Promise<Verified> => {
+    let claims: Verified
     try {
-      const claims = await verifyStateless(token, kind)
-      await checkRevocation(claims)
-      return claims
+      const stateless = verifyStateless(token, kind)
+      claims = stateless instanceof Promise ? await stateless : stateless
     } catch (err) {
       throw withRealm(err)
     }
+    let revoked: boolean
+    try {
+      revoked = await store.isRevoked(claims.fid ? [claims.jti, claims.fid] : [claims.jti], {
+        subject: claims.sub,
+        issuedAt: claims.iat,
+      })
+    } catch (err) {
+      throw withRealm(storeFailure(err))
+    }
+    if (revoked) throw new AuthError('token_revoked', 'the token has been revoked', { realm })
+    return claims
   }
 
   const issueAt = (): number => {
@@ -573,12 +605,12 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
       return pair
     },
 
-    async verifyAccessToken(token) {
-      return (await verify(token, 'access')) as AccessClaims<C>
+    verifyAccessToken(token) {
+      return verify(token, 'access') as Promise<AccessClaims<C>>
     },
 
-    async verifyRefreshToken(token) {
-      return (await verify(token, 'refresh')) as AccessClaims<C> & { fid: string }
+    verifyRefreshToken(token) {
+      return verify(token, 'refresh') as Promise<AccessClaims<C> & { fid: string }>
     },
 
     async authenticate(input, callOptions) {

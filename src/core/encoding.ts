@@ -17,9 +17,6 @@ const NodeBuffer = (globalThis as { Buffer?: NodeBufferStatic }).Buffer
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
-/** RFC 7515 §2: base64url without padding. */
-export const BASE64URL = /^[A-Za-z0-9_-]+$/
-
 export function utf8(text: string): Uint8Array {
   return encoder.encode(text)
 }
@@ -35,7 +32,7 @@ export function encodeBase64url(input: Uint8Array | string): string {
   return base64url.encode(input)
 }
 
-/** Decodes a segment already checked against {@link BASE64URL}. */
+/** Decodes a segment already checked to be base64url without padding (RFC 7515 §2). */
 export function decodeBase64url(segment: string): Uint8Array {
   if (NodeBuffer) return NodeBuffer.from(segment, 'base64url')
   return base64url.decode(segment)

@@ -4,7 +4,7 @@
  * allowlist → key → signature. Nothing here trusts the token to choose a key.
  */
 import { TYP_ACCESS, TYP_ONE_TIME, TYP_REFRESH } from './constants.js'
-import { BASE64URL, decodeBase64urlText, encodeBase64url } from './encoding.js'
+import { decodeBase64urlText, encodeBase64url } from './encoding.js'
 import { AuthError } from './errors.js'
 import type { KeySet, ResolvedKey } from './keys.js'
 
@@ -35,6 +35,7 @@ export interface TokenHeader {
 /** A compact JWS split and its header decoded; the payload is still encoded. */
 export interface ParsedToken {
   header: TokenHeader
+  headerSegment: string
   signingInput: string
   payloadSegment: string
   signature: string
@@ -42,22 +43,49 @@ export interface ParsedToken {
 
 const malformed = (message: string) => new AuthError('token_malformed', message)
 
+/** The whole compact form in one pass: three non-empty base64url parts. */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+
+/**
+ * Decoded headers of tokens whose signature checked out, keyed by the exact header segment. Every
+ * token from one key shares its header, so a request skips decoding and re-checking it. Only a
+ * header that came with a valid signature gets in, so a stream of garbage cannot fill it; a
+ * header is pure data (decoding it needs no key), so sharing it between instances is safe.
+ */
+const knownHeaders = new Map<string, TokenHeader>()
+const KNOWN_HEADERS_MAX = 256
+
+/** Remembers the header of a token whose signature has been verified. */
+export function rememberHeader(parsed: ParsedToken): void {
+  if (knownHeaders.size >= KNOWN_HEADERS_MAX || knownHeaders.has(parsed.headerSegment)) return
+  knownHeaders.set(parsed.headerSegment, Object.freeze(parsed.header))
+}
+
 /** Splits and checks the form of a compact JWS (RFC 7515 §7.1). Never looks at the signature. */
 export function parseToken(token: unknown, maxLength: number): ParsedToken {
   if (typeof token !== 'string') throw malformed('the token must be a string')
   if (token.length === 0) throw malformed('the token is empty')
   if (token.length > maxLength) throw malformed(`the token is longer than ${maxLength} characters`)
+  if (!COMPACT_JWS.test(token)) throw formError(token)
   const first = token.indexOf('.')
-  const second = first < 0 ? -1 : token.indexOf('.', first + 1)
-  if (first < 0 || second < 0 || token.indexOf('.', second + 1) >= 0) {
-    throw malformed('the token is not a compact JWS (three dot-separated parts)')
-  }
+  const second = token.indexOf('.', first + 1)
   const headerSegment = token.slice(0, first)
   const payloadSegment = token.slice(first + 1, second)
   const signature = token.slice(second + 1)
-  if (!BASE64URL.test(headerSegment) || !BASE64URL.test(payloadSegment) || !BASE64URL.test(signature)) {
-    throw malformed('the token has an empty or non-base64url part')
-  }
+  const signingInput = token.slice(0, second)
+  const known = knownHeaders.get(headerSegment)
+  if (known !== undefined) return { header: known, headerSegment, signingInput, payloadSegment, signature }
+  return { header: decodeHeader(headerSegment), headerSegment, signingInput, payloadSegment, signature }
+}
+
+/** The precise complaint about a token that is not three base64url parts. */
+function formError(token: string): AuthError {
+  const parts = token.split('.')
+  if (parts.length !== 3) return malformed('the token is not a compact JWS (three dot-separated parts)')
+  return malformed('the token has an empty or non-base64url part')
+}
+
+function decodeHeader(headerSegment: string): TokenHeader {
   let header: unknown
   try {
     header = JSON.parse(decodeBase64urlText(headerSegment))
@@ -76,7 +104,7 @@ export function parseToken(token: unknown, maxLength: number): ParsedToken {
   // tokenward understands none (and `b64: false` would change what is signed).
   if (h.crit !== undefined || h.b64 !== undefined)
     throw malformed('the token header names critical extensions tokenward does not support')
-  return { header: h as TokenHeader, signingInput: token.slice(0, second), payloadSegment, signature }
+  return h as TokenHeader
 }
 
 /**
@@ -85,25 +113,46 @@ export function parseToken(token: unknown, maxLength: number): ParsedToken {
  * is chosen by `kid` from OUR key set only (`jku`, `x5u` and `jwk` headers are never followed),
  * and the key's own algorithm must equal the header's.
  */
-export async function checkSignature(parsed: ParsedToken, keys: KeySet): Promise<ResolvedKey> {
+export function checkSignature(parsed: ParsedToken, keys: KeySet): ResolvedKey | Promise<ResolvedKey> {
   const { alg, kid } = parsed.header
   if (!keys.algorithms.has(alg))
     throw new AuthError('token_invalid', `algorithm ${alg.slice(0, 16)} is not allowed`)
-  let candidates: readonly ResolvedKey[]
   if (keys.remote) {
-    candidates = [await keys.remote(kid === undefined ? { alg } : { alg, kid })]
-  } else if (kid !== undefined) {
+    return keys.remote(kid === undefined ? { alg } : { alg, kid }).then((key) => tryKeys(parsed, [key], 0))
+  }
+  if (kid !== undefined) {
     const key = keys.byKid.get(kid)
     if (!key) throw new AuthError('token_invalid', 'the token was signed with an unknown key id')
-    candidates = [key]
-  } else {
-    candidates = keys.byAlg.get(alg as ResolvedKey['alg']) ?? []
+    return tryKeys(parsed, [key], 0)
   }
-  for (const key of candidates) {
-    if (key.alg !== alg) throw new AuthError('token_invalid', 'the token algorithm does not match its key')
-    if (await key.verify(parsed.signingInput, parsed.signature)) return key
+  return tryKeys(parsed, keys.byAlg.get(alg as ResolvedKey['alg']) ?? [], 0)
+}
+
+/**
+ * Tries the candidate keys from `from` on. Synchronous while the verifiers are (the native
+ * backend), so the common request never waits for a microtask here; a Web Crypto verifier
+ * continues asynchronously.
+ */
+function tryKeys(
+  parsed: ParsedToken,
+  candidates: readonly ResolvedKey[],
+  from: number,
+): ResolvedKey | Promise<ResolvedKey> {
+  for (let i = from; i < candidates.length; i++) {
+    const key = candidates[i] as ResolvedKey
+    if (key.alg !== parsed.header.alg)
+      throw new AuthError('token_invalid', 'the token algorithm does not match its key')
+    const ok = key.verify(parsed.signingInput, parsed.signature)
+    if (typeof ok !== 'boolean')
+      return ok.then((valid) => (valid ? accept(parsed, key) : tryKeys(parsed, candidates, i + 1)))
+    if (ok) return accept(parsed, key)
   }
   throw new AuthError('token_invalid', 'the token signature is invalid')
+}
+
+function accept(parsed: ParsedToken, key: ResolvedKey): ResolvedKey {
+  rememberHeader(parsed)
+  return key
 }
 
 /** Decodes the payload of a token whose signature has been checked. */

@@ -14,19 +14,6 @@ export interface MemoryStoreOptions {
   sweepIntervalMs?: number
 }
 
-interface Entry {
-  /** Expiry, epoch ms. */
-  exp: number
-  /** Cutoff time or counter value. */
-  value: number
-  /** Eviction rank when full: counters go first, revocations last. */
-  rank: 0 | 1 | 2
-}
-
-const RANK_COUNTER = 0
-const RANK_SPENT = 1
-const RANK_REVOKED = 2
-
 /**
  * The in-process {@link TokenStore}: the default when `createAuth` is given no store. Bounded,
  * sweeps expired entries, atomic `consume` (JavaScript runs it in one turn). Right for a single
@@ -44,38 +31,64 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
   if (!Number.isInteger(maxEntries) || maxEntries < 1)
     throw new TypeError('tokenward: maxEntries must be a positive integer')
   const now = options.now ?? Date.now
-  const entries = new Map<string, Entry>()
+  // One map per kind, keyed by the id (or subject, or counter key) itself: a revocation check is
+  // two or three lookups with no key built. Token ids are 128-bit random, so they need no
+  // subject to be told apart; the subject argument only matters to stores that shard by it.
+  const revoked = new Map<string, number>() // id → expiry (epoch ms)
+  const spent = new Map<string, number>() // id → expiry (epoch ms)
+  const cutoffs = new Map<string, { exp: number; at: number }>() // subject → cutoff
+  const counters = new Map<string, { exp: number; count: number }>() // key → window counter
+  const size = () => revoked.size + spent.size + cutoffs.size + counters.size
 
-  const keyOf = (kind: string, id: string, subject?: string) => `${kind}\u0000${subject ?? ''}\u0000${id}`
+  const liveExpiry = (map: Map<string, number>, key: string, t: number): number | undefined => {
+    const exp = map.get(key)
+    if (exp === undefined) return undefined
+    if (exp <= t) {
+      map.delete(key)
+      return undefined
+    }
+    return exp
+  }
 
-  const live = (key: string): Entry | undefined => {
-    const entry = entries.get(key)
+  const liveEntry = <E extends { exp: number }>(
+    map: Map<string, E>,
+    key: string,
+    t: number,
+  ): E | undefined => {
+    const entry = map.get(key)
     if (entry === undefined) return undefined
-    if (entry.exp <= now()) {
-      entries.delete(key)
+    if (entry.exp <= t) {
+      map.delete(key)
       return undefined
     }
     return entry
   }
 
+  const expiryOf = (value: number | { exp: number }) => (typeof value === 'number' ? value : value.exp)
+
   const sweep = () => {
     const t = now()
-    for (const [key, entry] of entries) if (entry.exp <= t) entries.delete(key)
+    for (const map of [revoked, spent, cutoffs, counters] as Map<string, number | { exp: number }>[])
+      for (const [key, value] of map) if (expiryOf(value) <= t) map.delete(key)
   }
 
+  /** Full of live entries: drop a tenth, counters first, then spent marks, revocations last. */
   const makeRoom = () => {
-    if (entries.size < maxEntries) return
+    if (size() < maxEntries) return
     sweep()
-    if (entries.size < maxEntries) return
-    // Still full of live entries: drop the lowest-ranked, soonest-expiring tenth in one pass.
-    const victims = [...entries].sort((a, b) => a[1].rank - b[1].rank || a[1].exp - b[1].exp)
-    const drop = Math.max(1, Math.ceil(maxEntries / 10))
-    for (let i = 0; i < drop && i < victims.length; i++) entries.delete(victims[i]![0])
-  }
-
-  const put = (key: string, entry: Entry) => {
-    if (!entries.has(key)) makeRoom()
-    entries.set(key, entry)
+    if (size() < maxEntries) return
+    let drop = Math.max(1, Math.ceil(maxEntries / 10))
+    const tiers = [[counters], [spent], [revoked, cutoffs]] as Map<string, number | { exp: number }>[][]
+    for (const maps of tiers) {
+      if (drop === 0) return
+      const victims: [Map<string, unknown>, string, number][] = []
+      for (const map of maps) for (const [key, value] of map) victims.push([map, key, expiryOf(value)])
+      victims.sort((x, y) => x[2] - y[2])
+      for (let i = 0; i < victims.length && drop > 0; i++, drop--) {
+        const [map, key] = victims[i]!
+        map.delete(key)
+      }
+    }
   }
 
   const timer = setInterval(sweep, options.sweepIntervalMs ?? 60_000)
@@ -83,52 +96,55 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
 
   return {
     get size() {
-      return entries.size
+      return size()
     },
-    async revoke(id, expiresAt, subject) {
-      const key = keyOf('r', id, subject)
-      const exp = Math.max(expiresAt * 1000, live(key)?.exp ?? 0)
-      if (exp > now()) put(key, { exp, value: 1, rank: RANK_REVOKED })
+    async revoke(id, expiresAt) {
+      const t = now()
+      const exp = Math.max(expiresAt * 1000, liveExpiry(revoked, id, t) ?? 0)
+      if (exp <= t) return
+      if (!revoked.has(id)) makeRoom()
+      revoked.set(id, exp)
     },
     async isRevoked(ids, cutoff?: CutoffCheck) {
-      for (const id of ids) if (live(keyOf('r', id, cutoff?.subject)) !== undefined) return true
-      if (cutoff !== undefined) {
-        const entry = live(keyOf('c', cutoff.subject))
-        if (entry !== undefined && cutoff.issuedAt <= entry.value) return true
+      const t = now()
+      for (let i = 0; i < ids.length; i++) if (liveExpiry(revoked, ids[i]!, t) !== undefined) return true
+      if (cutoff !== undefined && cutoffs.size > 0) {
+        const entry = liveEntry(cutoffs, cutoff.subject, t)
+        if (entry !== undefined && cutoff.issuedAt <= entry.at) return true
       }
       return false
     },
-    async consume(id, expiresAt, subject) {
-      const key = keyOf('u', id, subject)
-      if (live(key) !== undefined) return false
-      const exp = expiresAt * 1000
+    async consume(id, expiresAt) {
+      const t = now()
+      if (liveExpiry(spent, id, t) !== undefined) return false
+      makeRoom()
       // An already-expired id is still "used once": remember it briefly so a replay in the same
       // instant is refused too.
-      put(key, { exp: Math.max(exp, now() + 1000), value: 1, rank: RANK_SPENT })
+      spent.set(id, Math.max(expiresAt * 1000, t + 1000))
       return true
     },
     async setCutoff(subject, at, expiresAt) {
-      const key = keyOf('c', subject)
-      const prev = live(key)
-      put(key, {
+      const prev = liveEntry(cutoffs, subject, now())
+      if (prev === undefined) makeRoom()
+      cutoffs.set(subject, {
         exp: Math.max(expiresAt * 1000, prev?.exp ?? 0),
-        value: Math.max(at, prev?.value ?? Number.NEGATIVE_INFINITY),
-        rank: RANK_REVOKED,
+        at: Math.max(at, prev?.at ?? Number.NEGATIVE_INFINITY),
       })
     },
     async getCutoff(subject) {
-      return live(keyOf('c', subject))?.value ?? null
+      return liveEntry(cutoffs, subject, now())?.at ?? null
     },
     async hit(key, windowSeconds, cost = 1) {
-      const k = keyOf('h', key)
-      const entry = live(k)
+      const t = now()
+      const entry = liveEntry(counters, key, t)
       if (entry === undefined) {
         if (cost === 0) return 0
-        put(k, { exp: now() + windowSeconds * 1000, value: cost, rank: RANK_COUNTER })
+        makeRoom()
+        counters.set(key, { exp: t + windowSeconds * 1000, count: cost })
         return cost
       }
-      entry.value += cost
-      return entry.value
+      entry.count += cost
+      return entry.count
     },
     async close() {
       clearInterval(timer)
