@@ -31,16 +31,6 @@ export interface RedisStoreOptions {
   timeoutMs?: number
 }
 
-// KEYS = revoked keys…, cutoff key; ARGV[1] = issuedAt ('' for none)
-const IS_REVOKED = `
-for i = 1, #KEYS - 1 do
-  if redis.call('EXISTS', KEYS[i]) == 1 then return 1 end
-end
-if ARGV[1] ~= '' then
-  local cut = redis.call('GET', KEYS[#KEYS])
-  if cut and tonumber(ARGV[1]) <= tonumber(cut) then return 1 end
-end
-return 0`
 // KEYS[1] cutoff key; ARGV = at, expiresAt ms
 const SET_CUTOFF = `
 local cur = redis.call('GET', KEYS[1])
@@ -142,11 +132,20 @@ export function redisStore(options: RedisStoreOptions): TokenStore {
       if (expiresAt * 1000 <= Date.now()) return
       await command(['SET', key('r', id, subject), '1', 'PXAT', ms(expiresAt)])
     },
+    // One MGET: the ids' revocation marks and the subject's cutoff, read atomically in one round
+    // trip from one hash slot. A plain command costs Redis a fraction of a script call.
     async isRevoked(ids, cutoff?: CutoffCheck) {
       const subject = cutoff?.subject
       const keys = ids.map((id) => key('r', id, subject))
-      keys.push(subject === undefined ? key('c', '', undefined) : cutoffKey(subject))
-      return (await eval_(IS_REVOKED, keys, [cutoff ? String(cutoff.issuedAt) : ''])) === 1
+      if (cutoff !== undefined) keys.push(cutoffKey(cutoff.subject))
+      if (keys.length === 0) return false
+      const values = await command(['MGET', ...keys])
+      if (!Array.isArray(values) || values.length !== keys.length)
+        throw new Error('tokenward: Redis answered MGET with an unexpected reply')
+      for (let i = 0; i < ids.length; i++) if (values[i] !== null && values[i] !== undefined) return true
+      if (cutoff === undefined) return false
+      const cut = values[ids.length]
+      return cut !== null && cut !== undefined && cutoff.issuedAt <= Number(cut)
     },
     async consume(id, expiresAt, subject) {
       const at = Math.max(expiresAt * 1000, Date.now() + 1000)

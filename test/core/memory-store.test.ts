@@ -23,7 +23,7 @@ describe('memoryStore bounds', () => {
     expect(store.size).toBeLessThanOrEqual(10)
     for (let i = 0; i < 9; i++) expect(await store.isRevoked([`jti-${i}`])).toBe(true)
     expect(await store.hit('ip-0', 60, 0)).toBe(0) // the counter went first
-    await store.close()
+    await store.close?.()
   })
 
   it('drops spent marks before revocations and subject cutoffs, soonest expiry first', async () => {
@@ -38,7 +38,7 @@ describe('memoryStore bounds', () => {
     expect(await store.isRevoked(['jti-a'])).toBe(true)
     expect(await store.isRevoked(['jti-b'])).toBe(true)
     expect(await store.isRevoked([], { subject: 'user-1', issuedAt: sec() - 1 })).toBe(true)
-    await store.close()
+    await store.close?.()
   })
 
   it('sweeps expired entries before evicting live ones', async () => {
@@ -51,7 +51,7 @@ describe('memoryStore bounds', () => {
     expect(store.size).toBe(2)
     expect(await store.isRevoked(['keep'])).toBe(true)
     expect(await store.isRevoked(['new'])).toBe(true)
-    await store.close()
+    await store.close?.()
   })
 
   it('rejects a maxEntries that is not a positive integer', () => {
