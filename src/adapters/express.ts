@@ -83,7 +83,7 @@ function send(res: Response, answer: AuthRouteResponse): void {
 }
 
 function fail(
-  req: Request,
+  _req: Request,
   res: Response,
   next: (err?: unknown) => void,
   err: unknown,

@@ -126,7 +126,7 @@ const PHC = /^\$(argon2(?:id|i|d))\$v=(\d+)\$m=(\d+),t=(\d+),p=(\d+)\$[A-Za-z0-9
  */
 export function needsRehash(hash: string, options: PasswordOptions = {}): boolean {
   const match = typeof hash === 'string' ? PHC.exec(hash) : null
-  if (!match || match[1] !== 'argon2id' || match[2] !== '19') return true
+  if (match?.[1] !== 'argon2id' || match[2] !== '19') return true
   const o = { ...DEFAULT_PASSWORD_OPTIONS, ...options }
   return Number(match[3]) < o.memoryCost || Number(match[4]) < o.timeCost || Number(match[5]) < o.parallelism
 }

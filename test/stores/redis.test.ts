@@ -55,7 +55,12 @@ describe.skipIf(!url)('redisStore', () => {
   it('checks token, family and cutoff in ONE command', async () => {
     await ready
     const sent: string[][] = []
-    const counting = { sendCommand: (args: string[]) => (sent.push(args), nodeRedis.sendCommand(args)) }
+    const counting = {
+      sendCommand: (args: string[]) => {
+        sent.push(args)
+        return nodeRedis.sendCommand(args)
+      },
+    }
     const store = redisStore({ client: counting, prefix: `tw-test:${runId}:rt:` })
     const auth = createAuth({ secret: SECRET, store })
     const pair = await auth.issueTokens({ sub: 'u1' })
