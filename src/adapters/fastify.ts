@@ -75,25 +75,69 @@ function send(reply: FastifyReply, answer: AuthRouteResponse): FastifyReply {
 
 // --- credentials in + guards --------------------------------------------------------------------------------
 
-function makeCheck(auth: Auth<object, unknown>, cookies: boolean | CookieOptions | undefined) {
+type Check = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  requirement: Requirement | undefined,
+  optional: boolean,
+  /** Called once: `replied` when an error answer was sent, so the route must not run. */
+  finish: (replied: boolean) => void,
+) => void
+
+function makeCheck(auth: Auth<object, unknown>, cookies: boolean | CookieOptions | undefined): Check {
   const callOptions = cookies === undefined ? undefined : { cookies }
-  return async (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    requirement: Requirement | undefined,
-    optional: boolean,
-  ) => {
+  const authorized = (request: FastifyRequest, reply: FastifyReply, requirement: Requirement | undefined) => {
+    if (!requirement) return true
     try {
-      if (!request.auth) {
-        const ctx = await auth.authenticate({ headers: request.headers, method: request.method }, callOptions)
+      auth.authorize(request.auth!, requirement)
+      return true
+    } catch (err) {
+      send(reply, errorResponse(err))
+      return false
+    }
+  }
+  return (request, reply, requirement, optional, finish) => {
+    if (request.auth) {
+      finish(!authorized(request, reply, requirement))
+      return
+    }
+    auth.authenticate({ headers: request.headers, method: request.method }, callOptions).then(
+      (ctx) => {
         request.auth = ctx
         request.user = ctx.user
-      }
-      if (requirement) auth.authorize(request.auth, requirement)
-    } catch (err) {
-      if (optional && isAuthError(err) && err.code === 'token_missing') return
-      return send(reply, errorResponse(err))
+        finish(!authorized(request, reply, requirement))
+      },
+      (err: unknown) => {
+        if (optional && isAuthError(err) && err.code === 'token_missing') return finish(false)
+        send(reply, errorResponse(err))
+        finish(true)
+      },
+    )
+  }
+}
+
+/**
+ * A preHandler over `check` that works both ways: Fastify passes `done` and gets the callback style
+ * (the route runs as soon as authentication settles, with no extra promise); a direct call
+ * `await app.authenticate(request, reply)` gets a promise.
+ */
+function hook(check: Check, requirement: Requirement | undefined, optional: boolean) {
+  return function tokenwardPreHandler(
+    this: unknown,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    done?: (err?: Error) => void,
+  ): Promise<unknown> {
+    if (typeof done === 'function') {
+      check(request, reply, requirement, optional, (replied) => {
+        if (!replied) done()
+      })
+      // Fastify runs the callback style when a hook returns no promise.
+      return undefined as unknown as Promise<unknown>
     }
+    return new Promise((resolve) => {
+      check(request, reply, requirement, optional, (replied) => resolve(replied ? reply : undefined))
+    })
   }
 }
 
@@ -162,26 +206,15 @@ const plugin: FastifyPluginAsync<TokenwardFastifyOptions> = async (app, options)
   const check = makeCheck(auth, options.cookies)
   app.decorateRequest('auth', null)
   app.decorateRequest('user', null)
-  app.decorate(
-    'authenticate',
-    async function tokenwardAuthenticate(request: FastifyRequest, reply: FastifyReply) {
-      return check(request, reply, undefined, false)
-    },
-  )
-  app.decorate('authorize', (requirement: Requirement): preHandlerAsyncHookHandler => {
-    return async function tokenwardAuthorize(request, reply) {
-      return check(request, reply, requirement, false)
-    }
-  })
+  app.decorate('authenticate', hook(check, undefined, false))
+  app.decorate('authorize', (requirement: Requirement) => hook(check, requirement, false))
   app.addHook('onRoute', (route) => {
     const config = (route.config as { auth?: RouteAuthConfig } | undefined)?.auth
     const wanted = config ?? (options.protect ? true : undefined)
     if (wanted === undefined || wanted === false) return
     const requirement = wanted === true ? undefined : wanted
     const optional = wanted !== true && wanted.optional === true
-    const handler: preHandlerAsyncHookHandler = async function tokenwardRouteAuth(request, reply) {
-      return check(request, reply, requirement, optional)
-    }
+    const handler = hook(check, requirement, optional) as preHandlerAsyncHookHandler
     route.preHandler = [handler, ...(route.preHandler ? [route.preHandler].flat() : [])]
   })
   if (options.routes) registerRoutes(app, auth, options.routes as AuthRouteOptions<unknown, object>)

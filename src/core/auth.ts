@@ -267,7 +267,34 @@ export interface AuthSettings {
 // --- implementation --------------------------------------------------------------------------------
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
+const isSpace = (code: number) => code === 32 || code === 9
+
+/**
+ * The token of an `Authorization: Bearer <token>` value (RFC 6750 §2.1: `Bearer` 1*SP b64token,
+ * scheme case-insensitive, exactly one token); `undefined` when the scheme is another. Surrounding
+ * whitespace is tolerated.
+ */
+function bearerToken(header: string): string | undefined {
+  let start = 0
+  let end = header.length
+  while (start < end && isSpace(header.charCodeAt(start))) start++
+  while (end > start && isSpace(header.charCodeAt(end - 1))) end--
+  if (end - start < 6) return undefined
+  const scheme = header.slice(start, start + 6)
+  if (scheme !== 'Bearer' && scheme.toLowerCase() !== 'bearer') return undefined
+  let i = start + 6
+  if (i < end && header.charCodeAt(i) !== 32) return undefined // e.g. "Bearerx" is another scheme
+  while (i < end && header.charCodeAt(i) === 32) i++
+  const token = start === 0 && end === header.length ? header.slice(i) : header.slice(i, end)
+  // Exactly one token. Its characters are checked by the token parser (base64url only, stricter
+  // than b64token) — or were, for a token already in the verified-token cache.
+  if (i === start + 6 || token.includes(' ') || token.includes('\t'))
+    throw new AuthError(
+      'token_malformed',
+      'the Authorization header must be "Bearer <token>" with exactly one token',
+    )
+  return token
+}
 
 /** Pulls the access token and its source from the input. Throws `token_missing` / `token_malformed`. */
 function extractCredentials(
@@ -311,17 +338,8 @@ function extractCredentials(
     csrfToken = o.csrfToken
   }
   if (typeof authorization === 'string' && authorization.length > 0) {
-    const scheme = authorization.trimStart().slice(0, 7).toLowerCase()
-    if (scheme === 'bearer' || scheme === 'bearer ') {
-      // RFC 6750 §2.1: `Bearer` 1*SP b64token — exactly one token.
-      const match = BEARER.exec(authorization.trim())
-      if (!match)
-        throw new AuthError(
-          'token_malformed',
-          'the Authorization header must be "Bearer <token>" with exactly one token',
-        )
-      return { token: match[1]!, source: 'header', method, csrfToken, cookie }
-    }
+    const token = bearerToken(authorization)
+    if (token !== undefined) return { token, source: 'header', method, csrfToken, cookie }
   }
   if (cookies && cookie) {
     const token = parseCookies(cookie)[cookies.names.access]
@@ -488,26 +506,37 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
     return claims as Verified
   }
 
-  /** Every check, revocation included. One store call; no other await on the native path. */
-  const verify = async (token: string, kind: TokenKind): Promise<Verified> => {
-    let claims: Verified
+  /** Throws `token_revoked` when the token, its family or its subject's cutoff is revoked. One store call. */
+  const checkRevoked = (claims: Verified): Promise<void> => {
+    let pending: Promise<boolean>
     try {
-      const stateless = verifyStateless(token, kind)
-      claims = stateless instanceof Promise ? await stateless : stateless
-    } catch (err) {
-      throw withRealm(err)
-    }
-    let revoked: boolean
-    try {
-      revoked = await store.isRevoked(claims.fid ? [claims.jti, claims.fid] : [claims.jti], {
+      pending = store.isRevoked(claims.fid ? [claims.jti, claims.fid] : [claims.jti], {
         subject: claims.sub,
         issuedAt: claims.iat,
       })
     } catch (err) {
-      throw withRealm(storeFailure(err))
+      return Promise.reject(storeFailure(err))
     }
-    if (revoked) throw new AuthError('token_revoked', 'the token has been revoked', { realm })
-    return claims
+    return pending.then(
+      (revoked) => {
+        if (revoked) throw new AuthError('token_revoked', 'the token has been revoked', { realm })
+      },
+      (err: unknown) => {
+        throw storeFailure(err)
+      },
+    )
+  }
+
+  /** Every check, revocation included. One store call; no other await on the native path. */
+  const verify = async (token: string, kind: TokenKind): Promise<Verified> => {
+    try {
+      const stateless = verifyStateless(token, kind)
+      const claims = stateless instanceof Promise ? await stateless : stateless
+      await checkRevoked(claims)
+      return claims
+    } catch (err) {
+      throw withRealm(err)
+    }
   }
 
   const issueAt = (): number => {
@@ -629,8 +658,10 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
             })
           }
         }
-        const claims = (await verify(credentials.token, 'access')) as AccessClaims<C>
-        const user = await resolveUser(claims)
+        const stateless = verifyStateless(credentials.token, 'access')
+        const claims = (stateless instanceof Promise ? await stateless : stateless) as AccessClaims<C>
+        await checkRevoked(claims as unknown as Verified)
+        const user = options.resolveUser ? await resolveUser(claims) : (claims as unknown as U)
         return {
           token: credentials.token,
           claims,

@@ -15,9 +15,19 @@ export interface Requirement {
 export type RoleHierarchy = Readonly<Record<string, readonly string[]>>
 
 /** Roles from the claims: a `roles` array, or a single `role` string. */
+/** A fresh array of the strings in `list` (cached claims are shared; the copy is the caller's). */
+function strings(list: readonly unknown[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < list.length; i++) {
+    const v = list[i]
+    if (typeof v === 'string') out.push(v)
+  }
+  return out
+}
+
 export function rolesOf(claims: Record<string, unknown>): string[] {
   const { roles, role } = claims
-  if (Array.isArray(roles)) return roles.filter((r): r is string => typeof r === 'string')
+  if (Array.isArray(roles)) return strings(roles)
   if (typeof role === 'string') return [role]
   return []
 }
@@ -26,7 +36,7 @@ export function rolesOf(claims: Record<string, unknown>): string[] {
 export function scopesOf(claims: Record<string, unknown>): string[] {
   const { scope, scp } = claims
   if (typeof scope === 'string') return scope.split(' ').filter(Boolean)
-  if (Array.isArray(scp)) return scp.filter((s): s is string => typeof s === 'string')
+  if (Array.isArray(scp)) return strings(scp)
   return []
 }
 

@@ -395,6 +395,15 @@ describe('refresh rotation, revocation, store failures', () => {
       await codeOf(auth.authenticate({ authorization: `Bearer ${pair.accessToken} ${pair.accessToken}` })),
     ).toBe('token_malformed')
     expect(await codeOf(auth.authenticate({ authorization: 'Basic dTpw' }))).toBe('token_missing')
+    // RFC 6750 §2.1 edges: extra spaces around are tolerated, an empty or odd token is malformed,
+    // and a scheme that merely starts with "Bearer" is another scheme.
+    const t = pair.accessToken
+    expect((await auth.authenticate({ authorization: `  BEARER   ${t}  ` })).claims.sub).toBe('u1')
+    expect(await codeOf(auth.authenticate({ authorization: 'Bearer' }))).toBe('token_malformed')
+    expect(await codeOf(auth.authenticate({ authorization: 'Bearer    ' }))).toBe('token_malformed')
+    expect(await codeOf(auth.authenticate({ authorization: `Bearer ${t},x` }))).toBe('token_malformed')
+    expect(await codeOf(auth.authenticate({ authorization: `Bearer\t${t}` }))).toBe('token_missing')
+    expect(await codeOf(auth.authenticate({ authorization: `Bearerx ${t}` }))).toBe('token_missing')
   })
 
   it('verifies asymmetric keys with rotation and publishes only public members', async () => {
