@@ -506,20 +506,30 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
     return claims as Verified
   }
 
-  /** Throws `token_revoked` when the token, its family or its subject's cutoff is revoked. One store call. */
-  const checkRevoked = (claims: Verified): Promise<void> => {
-    let pending: Promise<boolean>
+  const revokedError = () => new AuthError('token_revoked', 'the token has been revoked', { realm })
+
+  /**
+   * Rejects when the token, its family or its subject's cutoff is revoked: one store call.
+   * `undefined` when a synchronous store (memoryStore) said "not revoked", so the caller needs no
+   * promise; throws synchronously when it said "revoked" or failed.
+   */
+  const checkRevoked = (claims: Verified): Promise<void> | undefined => {
+    let answer: Promise<boolean> | boolean
     try {
-      pending = store.isRevoked(claims.fid ? [claims.jti, claims.fid] : [claims.jti], {
+      answer = store.isRevoked(claims.fid ? [claims.jti, claims.fid] : [claims.jti], {
         subject: claims.sub,
         issuedAt: claims.iat,
       })
     } catch (err) {
-      return Promise.reject(storeFailure(err))
+      throw storeFailure(err)
     }
-    return pending.then(
+    if (typeof answer === 'boolean') {
+      if (answer) throw revokedError()
+      return undefined
+    }
+    return Promise.resolve(answer).then(
       (revoked) => {
-        if (revoked) throw new AuthError('token_revoked', 'the token has been revoked', { realm })
+        if (revoked) throw revokedError()
       },
       (err: unknown) => {
         throw storeFailure(err)
@@ -527,15 +537,25 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
     )
   }
 
-  /** Every check, revocation included. One store call; no other await on the native path. */
-  const verify = async (token: string, kind: TokenKind): Promise<Verified> => {
+  const rejectWithRealm = (err: unknown) => Promise.reject(withRealm(err))
+
+  /** Every check, revocation included: one store call, and no promise but the one returned on the native path. */
+  const verify = (token: string, kind: TokenKind): Promise<Verified> => {
     try {
       const stateless = verifyStateless(token, kind)
-      const claims = stateless instanceof Promise ? await stateless : stateless
-      await checkRevoked(claims)
-      return claims
+      if (stateless instanceof Promise) {
+        return stateless
+          .then((claims) => {
+            const pending = checkRevoked(claims)
+            return pending === undefined ? claims : pending.then(() => claims)
+          })
+          .catch(rejectWithRealm)
+      }
+      const pending = checkRevoked(stateless)
+      if (pending === undefined) return Promise.resolve(stateless)
+      return pending.then(() => stateless, rejectWithRealm)
     } catch (err) {
-      throw withRealm(err)
+      return rejectWithRealm(err)
     }
   }
 
@@ -660,7 +680,8 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
         }
         const stateless = verifyStateless(credentials.token, 'access')
         const claims = (stateless instanceof Promise ? await stateless : stateless) as AccessClaims<C>
-        await checkRevoked(claims as unknown as Verified)
+        const pending = checkRevoked(claims as unknown as Verified)
+        if (pending !== undefined) await pending
         const user = options.resolveUser ? await resolveUser(claims) : (claims as unknown as U)
         return {
           token: credentials.token,

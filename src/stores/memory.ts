@@ -105,7 +105,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
       if (!revoked.has(id)) makeRoom()
       revoked.set(id, exp)
     },
-    async isRevoked(ids, cutoff?: CutoffCheck) {
+    // Synchronous on purpose (TokenStore allows it): it runs on every authenticated request.
+    isRevoked(ids, cutoff?: CutoffCheck): boolean {
       const t = now()
       for (let i = 0; i < ids.length; i++) if (liveExpiry(revoked, ids[i]!, t) !== undefined) return true
       if (cutoff !== undefined && cutoffs.size > 0) {

@@ -35,9 +35,10 @@ export interface TokenStore {
   revoke(id: string, expiresAt: number, subject?: string): Promise<void>
   /**
    * True when any of `ids` is revoked, or when `cutoff` is given and the subject's cutoff is at or
-   * after `cutoff.issuedAt`. One round trip.
+   * after `cutoff.issuedAt`. One round trip. An in-process store may answer synchronously (a plain
+   * boolean): it runs on every request, and a promise there costs the request path a microtask.
    */
-  isRevoked(ids: readonly string[], cutoff?: CutoffCheck): Promise<boolean>
+  isRevoked(ids: readonly string[], cutoff?: CutoffCheck): Promise<boolean> | boolean
   /** Atomic first use: `true` for the first call with `id`, `false` after, until `expiresAt`. */
   consume(id: string, expiresAt: number, subject?: string): Promise<boolean>
   /** Reject every token of `subject` issued at or before `at` (epoch seconds), until `expiresAt`. */

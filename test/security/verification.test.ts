@@ -366,6 +366,23 @@ describe('refresh rotation, revocation, store failures', () => {
     const pair = await auth.issueTokens({ sub: 'u1' })
     expect(await codeOf(auth.verifyAccessToken(pair.accessToken))).toBe('store_unavailable')
     expect(await codeOf(auth.refresh(pair.refreshToken))).toBe('store_unavailable')
+
+    // A synchronous store (TokenStore.isRevoked may return a boolean) that throws, or says "revoked".
+    const throwing = createAuth({
+      secret: SECRET,
+      store: {
+        ...store,
+        isRevoked: () => {
+          throw down
+        },
+      },
+    })
+    const header = { authorization: `Bearer ${pair.accessToken}` }
+    expect(await codeOf(throwing.verifyAccessToken(pair.accessToken))).toBe('store_unavailable')
+    expect(await codeOf(throwing.authenticate(header))).toBe('store_unavailable')
+    const revoked = createAuth({ secret: SECRET, store: { ...store, isRevoked: () => true } })
+    expect(await codeOf(revoked.verifyAccessToken(pair.accessToken))).toBe('token_revoked')
+    expect(await codeOf(revoked.authenticate(header))).toBe('token_revoked')
   })
 
   it('authorizes roles through the hierarchy and scopes all-of', async () => {
