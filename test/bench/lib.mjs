@@ -1,0 +1,80 @@
+// Helpers shared by the benchmark scripts.
+import { execFileSync, spawn } from 'node:child_process'
+import { createServer } from 'node:net'
+
+export const QUICK = process.env.BENCH_QUICK === '1'
+
+/** The HMAC secret every HTTP benchmark server and client shares. */
+export const SECRET = 'http-bench-secret-that-is-at-least-32-bytes!!'
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address()
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** Spawns a child that prints "ready" when it listens; resolves once it has. */
+export function spawnReady(args, options = {}) {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], ...options })
+  return new Promise((resolve, reject) => {
+    let out = ''
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start`)), 20_000)
+    child.stdout.on('data', (chunk) => {
+      out += chunk
+      if (out.includes('ready')) {
+        clearTimeout(timer)
+        resolve(child)
+      }
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`${args.join(' ')} exited with ${code}`))
+    })
+  })
+}
+
+export function stop(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve()
+    child.removeAllListeners('exit')
+    child.once('exit', () => resolve())
+    child.kill('SIGKILL')
+  })
+}
+
+/** A throw-away redis-server on 127.0.0.1 (no persistence). */
+export async function startRedis() {
+  const bin = execFileSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).trim()
+  if (!bin) throw new Error('redis-server is not on PATH (apt-get install redis-server)')
+  const port = await freePort()
+  const child = spawn(
+    bin,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
+  await new Promise((resolve, reject) => {
+    let out = ''
+    const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${out}`)), 10_000)
+    child.stdout.on('data', (chunk) => {
+      out += chunk
+      if (out.includes('Ready to accept connections')) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+  })
+  return { url: `redis://127.0.0.1:${port}`, stop: () => stop(child) }
+}

@@ -1,0 +1,110 @@
+// Refresh rotations per second (memory store, Redis store) and the Redis cost of a revocation
+// check: commands per authenticated request, counted by the Redis server itself (INFO
+// commandstats), and the latency it adds. Prints JSON.
+import { createClient } from 'redis'
+import { createAuth, memoryStore } from '../../dist/index.js'
+import { redisStore } from '../../dist/stores/redis.js'
+import { median, QUICK, SECRET, startRedis } from './lib.mjs'
+
+const ROUND_MS = QUICK ? 300 : 1500
+const ROUNDS = QUICK ? 2 : 3
+const PARALLEL = 32
+
+/** Rotations per second: `parallel` families, each refreshing its latest token in a loop. */
+async function rotations(auth, parallel) {
+  const rates = []
+  for (let r = 0; r < ROUNDS; r++) {
+    const tokens = await Promise.all(
+      Array.from(
+        { length: parallel },
+        async (_, i) => (await auth.issueTokens({ sub: `r${r}-u${i}` })).refreshToken,
+      ),
+    )
+    let n = 0
+    const start = performance.now()
+    await Promise.all(
+      tokens.map(async (token) => {
+        let t = token
+        while (performance.now() - start < ROUND_MS) {
+          t = (await auth.refresh(t)).refreshToken
+          n++
+        }
+      }),
+    )
+    rates.push(n / ((performance.now() - start) / 1000))
+  }
+  return median(rates)
+}
+
+async function commandStats(client) {
+  const info = await client.info('commandstats')
+  const calls = {}
+  for (const m of info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)) calls[m[1]] = Number(m[2])
+  return calls
+}
+
+/** Redis commands the server ran while `fn` ran, minus the INFO call that reads them. */
+async function countCommands(client, fn) {
+  const before = await commandStats(client)
+  await fn()
+  const after = await commandStats(client)
+  const diff = {}
+  for (const [name, calls] of Object.entries(after)) {
+    const d = calls - (before[name] ?? 0) - (name === 'info' ? 1 : 0)
+    if (d > 0) diff[name] = d
+  }
+  return diff
+}
+
+async function latency(fn, n) {
+  const samples = []
+  for (let i = 0; i < n; i++) {
+    const start = performance.now()
+    await fn(i)
+    samples.push(performance.now() - start)
+  }
+  return median(samples) * 1000 // µs
+}
+
+const result = {}
+const memAuth = createAuth({ secret: SECRET, store: memoryStore() })
+result.memory = { sequential: await rotations(memAuth, 1), parallel: await rotations(memAuth, PARALLEL) }
+console.error('refresh: memory done')
+
+const redis = await startRedis()
+const client = createClient({ url: redis.url })
+client.on('error', () => {})
+await client.connect()
+const admin = createClient({ url: redis.url })
+admin.on('error', () => {})
+await admin.connect()
+try {
+  const auth = createAuth({ secret: SECRET, store: redisStore({ client }) })
+  result.redis = { sequential: await rotations(auth, 1), parallel: await rotations(auth, PARALLEL) }
+
+  const N = QUICK ? 200 : 2000
+  const pair = await auth.issueTokens({ sub: 'rt-user' })
+  await auth.verifyAccessToken(pair.accessToken)
+  result.redis.perRequest = await countCommands(admin, async () => {
+    for (let i = 0; i < N; i++)
+      await auth.authenticate({ headers: { authorization: `Bearer ${pair.accessToken}` } })
+  })
+  for (const k of Object.keys(result.redis.perRequest)) result.redis.perRequest[k] /= N
+  const rot = await auth.issueTokens({ sub: 'rt-rotate' })
+  let rt = rot.refreshToken
+  result.redis.perRotation = await countCommands(admin, async () => {
+    for (let i = 0; i < 100; i++) rt = (await auth.refresh(rt)).refreshToken
+  })
+  for (const k of Object.keys(result.redis.perRotation)) result.redis.perRotation[k] /= 100
+
+  // What the check costs a request: verify with the Redis store vs the memory store (cache on, the
+  // same token: signature work is out of the picture, the store round trip is what remains).
+  const memPair = await memAuth.issueTokens({ sub: 'lat' })
+  result.redis.verifyMicros = await latency(() => auth.verifyAccessToken(pair.accessToken), N)
+  result.memory.verifyMicros = await latency(() => memAuth.verifyAccessToken(memPair.accessToken), N)
+} finally {
+  await client.quit().catch(() => {})
+  await admin.quit().catch(() => {})
+  await redis.stop()
+}
+console.log(JSON.stringify(result))
