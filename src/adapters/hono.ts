@@ -17,6 +17,7 @@ import {
   type AuthRouteOptions,
   type AuthRouteResponse,
   type CookieOptions,
+  type CredentialsInput,
   createAuthRoutes,
   type DefaultClaims,
   errorResponse,
@@ -88,6 +89,18 @@ export function authErrorResponse(err: unknown): Response {
 // --- credentials in -----------------------------------------------------------------------------------------
 
 /**
+ * On @hono/node-server the Node request rides along in `c.env.incoming`: its parsed header object
+ * is read directly (no Fetch `Headers` lookups). Everywhere else, the Fetch `Request`.
+ */
+function credentialsOf(raw: Request, env: unknown): CredentialsInput {
+  const incoming = (env as { incoming?: { headers?: unknown; method?: unknown } } | undefined)?.incoming
+  const headers = incoming?.headers
+  if (typeof headers === 'object' && headers !== null && typeof incoming?.method === 'string')
+    return { headers: headers as Record<string, string | string[] | undefined>, method: incoming.method }
+  return raw
+}
+
+/**
  * Authenticates the request (Bearer header, or the access cookie in cookie mode) and sets
  * `c.var.auth` and `c.var.user`. Answers 401/403/503 itself.
  *
@@ -107,12 +120,10 @@ export function authenticate<C extends object, U>(
   auth: Auth<C, U>,
   options: HonoAuthenticateOptions = {},
 ): MiddlewareHandler<AuthEnv<C, U>> {
+  const callOptions = options.cookies === undefined ? undefined : { cookies: options.cookies }
   return async function tokenwardAuthenticate(c, next) {
     try {
-      const ctx = await auth.authenticate(
-        c.req.raw,
-        options.cookies === undefined ? undefined : { cookies: options.cookies },
-      )
+      const ctx = await auth.authenticate(credentialsOf(c.req.raw, c.env), callOptions)
       authOf.set(c.req.raw, auth as Auth<object, unknown>)
       c.set('auth', ctx)
       c.set('user', ctx.user)
