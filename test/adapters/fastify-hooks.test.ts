@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createAuth } from '../../src/index.js'
 import tokenward from '../../src/adapters/fastify.js'
+import { createAuth } from '../../src/index.js'
 
 // app.authenticate / app.authorize run callback-style when Fastify calls them as hooks and return a
 // promise when called directly; both must answer the same.
