@@ -176,7 +176,10 @@ export interface AuthOptions<C extends object = DefaultClaims, U = AccessClaims<
   ) =>
     | (Omit<ClaimsInput<C>, 'sub'> & { sub?: string })
     | Promise<Omit<ClaimsInput<C>, 'sub'> & { sub?: string }>
-  /** A Standard Schema (zod, valibot, arktype) run on verified claims; failure is `token_claim_invalid`. */
+  /**
+   * A Standard Schema (zod, valibot, arktype) run on verified claims; failure is `token_claim_invalid`.
+   * Its output becomes the claims, except the registered ones (`exp`, `jti`, `sub`, …), which stay as verified.
+   */
   claimsSchema?: StandardSchemaV1
   /** `{ admin: ['editor'], editor: ['user'] }`: roles granted by other roles. */
   roleHierarchy?: RoleHierarchy
@@ -464,7 +467,12 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
       const first = result.issues[0]?.message ?? 'invalid claims'
       throw new AuthError('token_claim_invalid', `the token claims were rejected: ${first}`)
     }
-    return (result.value ?? claims) as Record<string, unknown>
+    const value = (result.value ?? claims) as Record<string, unknown>
+    // The registered claims stay the verified ones: a schema that strips or transforms them must
+    // not change what the cache's expiry and the revocation check read (exp, jti, fid, sub, iat).
+    const out: Record<string, unknown> = { ...value }
+    for (const name of RESERVED_CLAIMS) if (claims[name] !== undefined) out[name] = claims[name]
+    return out
   }
 
   type Verified = Record<string, unknown> & RegisteredClaims

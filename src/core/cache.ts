@@ -37,6 +37,7 @@ export class VerifiedTokenCache {
 
   /** Remembers verified (frozen) claims until `exp` (epoch seconds). */
   set(token: string, claims: object, exp: number, nowMs = Date.now()): void {
+    if (!Number.isFinite(exp)) return // no known expiry: never cached
     let expiresAt = exp * 1000
     if (this.#maxAgeMs !== undefined) expiresAt = Math.min(expiresAt, nowMs + this.#maxAgeMs)
     if (this.#entries.size >= this.#maxEntries) {

@@ -69,6 +69,30 @@ describe('claimsSchema and typed claims', () => {
     expect((err as AuthError).code).toBe('token_claim_invalid')
   })
 
+  it('keeps the verified registered claims when a schema strips them: revocation and expiry still hold', async () => {
+    let clock = Date.now()
+    const auth = createAuth({
+      secret: 'schema-test-secret-at-least-32-bytes!!',
+      accessTokenTtl: '1m',
+      now: () => clock,
+      // A plain z.object strips every key it does not name: exp, jti, sub, iat…
+      claimsSchema: z.object({ tenant: z.string() }),
+    })
+    const pair = await auth.issueTokens({ sub: 'u1', tenant: 't1' })
+    const claims = await auth.verifyAccessToken(pair.accessToken)
+    expect(claims.tenant).toBe('t1')
+    expect(claims.sub).toBe('u1')
+    expect(typeof claims.exp).toBe('number')
+    await auth.revoke(pair.accessToken)
+    const revoked = await auth.verifyAccessToken(pair.accessToken).catch((e: unknown) => e)
+    expect((revoked as AuthError).code).toBe('token_revoked')
+    const other = await auth.issueTokens({ sub: 'u2', tenant: 't1' })
+    await auth.verifyAccessToken(other.accessToken) // now cached
+    clock += 2 * 60_000
+    const expired = await auth.verifyAccessToken(other.accessToken).catch((e: unknown) => e)
+    expect((expired as AuthError).code).toBe('token_expired')
+  })
+
   it('types claims and user from the generics', async () => {
     type User = { id: string; name: string }
     const auth = createAuth<{ roles: string[]; tenant: string }, User>({
