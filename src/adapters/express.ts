@@ -8,11 +8,13 @@
  */
 import express, {
   type ErrorRequestHandler,
+  type NextFunction,
   type Request,
   type RequestHandler,
   type Response,
   type Router,
 } from 'express'
+import { authenticateNow } from '../core/auth.js'
 import {
   type AccessClaims,
   type Auth,
@@ -136,19 +138,31 @@ export function authenticate<C extends object, U>(
 ): RequestHandler {
   const passErrors = options.passErrors ?? false
   const callOptions = options.cookies === undefined ? undefined : { cookies: options.cookies }
+  const accepted = (req: Request, ctx: AuthContext<C, U>, next: NextFunction) => {
+    req.auth = ctx as AuthContext<object, unknown>
+    req.user = ctx.user
+    next()
+  }
+  const refused = (req: Request, res: Response, next: NextFunction, err: unknown) => {
+    if (options.optional && isAuthError(err) && err.code === 'token_missing') next()
+    else fail(req, res, next, err, passErrors)
+  }
   return function tokenwardAuthenticate(req, res, next) {
     authOf.set(req, { auth: auth as Auth<object, unknown>, passErrors })
-    auth.authenticate({ headers: req.headers, method: req.method }, callOptions).then(
-      (ctx) => {
-        req.auth = ctx as AuthContext<object, unknown>
-        req.user = ctx.user
-        next()
-      },
-      (err: unknown) => {
-        if (options.optional && isAuthError(err) && err.code === 'token_missing') next()
-        else fail(req, res, next, err, passErrors)
-      },
-    )
+    let ctx: AuthContext<C, U> | Promise<AuthContext<C, U>>
+    try {
+      ctx = authenticateNow(auth, { headers: req.headers, method: req.method }, callOptions)
+    } catch (err) {
+      refused(req, res, next, err)
+      return
+    }
+    // Synchronous when the token is cached (or verified natively) and the store answers at once.
+    if (!(ctx instanceof Promise)) accepted(req, ctx, next)
+    else
+      ctx.then(
+        (done) => accepted(req, done, next),
+        (err: unknown) => refused(req, res, next, err),
+      )
   }
 }
 

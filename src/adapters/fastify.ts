@@ -15,6 +15,7 @@ import type {
   preHandlerAsyncHookHandler,
 } from 'fastify'
 import fp from 'fastify-plugin'
+import { authenticateNow } from '../core/auth.js'
 import {
   type Auth,
   type AuthContext,
@@ -96,22 +97,41 @@ function makeCheck(auth: Auth<object, unknown>, cookies: boolean | CookieOptions
       return false
     }
   }
+  const accepted = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    requirement: Requirement | undefined,
+    ctx: AuthContext<object, unknown>,
+  ) => {
+    request.auth = ctx
+    request.user = ctx.user
+    return !authorized(request, reply, requirement)
+  }
+  const refused = (reply: FastifyReply, optional: boolean, err: unknown) => {
+    if (optional && isAuthError(err) && err.code === 'token_missing') return false
+    send(reply, errorResponse(err))
+    return true
+  }
   return (request, reply, requirement, optional, finish) => {
     if (request.auth) {
       finish(!authorized(request, reply, requirement))
       return
     }
-    auth.authenticate({ headers: request.headers, method: request.method }, callOptions).then(
-      (ctx) => {
-        request.auth = ctx
-        request.user = ctx.user
-        finish(!authorized(request, reply, requirement))
-      },
-      (err: unknown) => {
-        if (optional && isAuthError(err) && err.code === 'token_missing') return finish(false)
-        send(reply, errorResponse(err))
-        finish(true)
-      },
+    let ctx: AuthContext<object, unknown> | Promise<AuthContext<object, unknown>>
+    try {
+      ctx = authenticateNow(auth, { headers: request.headers, method: request.method }, callOptions)
+    } catch (err) {
+      finish(refused(reply, optional, err))
+      return
+    }
+    // Synchronous when the token is cached (or verified natively) and the store answers at once.
+    if (!(ctx instanceof Promise)) {
+      finish(accepted(request, reply, requirement, ctx))
+      return
+    }
+    ctx.then(
+      (done) => finish(accepted(request, reply, requirement, done)),
+      (err: unknown) => finish(refused(reply, optional, err)),
     )
   }
 }

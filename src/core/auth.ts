@@ -269,6 +269,29 @@ export interface AuthSettings {
 
 // --- implementation --------------------------------------------------------------------------------
 
+const AUTHENTICATE_NOW = Symbol.for('tokenward.authenticateNow')
+
+/**
+ * For the adapters: `auth.authenticate`, but answering synchronously when nothing on the way is
+ * asynchronous (then the adapter continues the request in the same turn). Throws synchronously or
+ * rejects. An Auth that `createAuth` did not make (a test double) gets its own `authenticate`.
+ *
+ * @internal
+ */
+export function authenticateNow<C extends object, U>(
+  auth: Auth<C, U>,
+  input: CredentialsInput,
+  options?: AuthenticateOptions,
+): AuthContext<C, U> | Promise<AuthContext<C, U>> {
+  const fast = (auth as unknown as Record<symbol, unknown>)[AUTHENTICATE_NOW] as
+    | ((
+        input: CredentialsInput,
+        options?: AuthenticateOptions,
+      ) => AuthContext<C, U> | Promise<AuthContext<C, U>>)
+    | undefined
+  return fast ? fast(input, options) : auth.authenticate(input, options)
+}
+
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 const isSpace = (code: number) => code === 32 || code === 9
 
@@ -633,6 +656,74 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
     return user
   }
 
+  const failed = (err: unknown): unknown => {
+    const e = withRealm(err)
+    if (isAuthError(e)) emit({ type: 'authentication_failed', code: e.code, reason: e.message })
+    return e
+  }
+  const rethrowFailed = (err: unknown): never => {
+    throw failed(err)
+  }
+
+  const contextOf = (claims: AccessClaims<C>, user: U, token: string, source: CredentialSource) => ({
+    token,
+    claims,
+    user,
+    roles: rolesOf(claims as Record<string, unknown>),
+    scopes: scopesOf(claims as Record<string, unknown>),
+    source,
+  })
+
+  const afterVerified = (
+    claims: AccessClaims<C>,
+    token: string,
+    source: CredentialSource,
+  ): AuthContext<C, U> | Promise<AuthContext<C, U>> => {
+    const finish = (): AuthContext<C, U> | Promise<AuthContext<C, U>> =>
+      options.resolveUser
+        ? resolveUser(claims).then((user) => contextOf(claims, user, token, source))
+        : contextOf(claims, claims as unknown as U, token, source)
+    const pending = checkRevoked(claims as unknown as Verified)
+    return pending === undefined ? finish() : pending.then(finish)
+  }
+
+  /**
+   * `authenticate`, answering synchronously when nothing on the way is asynchronous (a cached or
+   * natively verified token, a synchronous store such as memoryStore, no user lookup): adapters
+   * then continue the request in the same turn. Throws synchronously or rejects with the
+   * AuthError, never both, and emits `authentication_failed` once.
+   */
+  const authenticateNow = (
+    input: CredentialsInput,
+    callOptions?: AuthenticateOptions,
+  ): AuthContext<C, U> | Promise<AuthContext<C, U>> => {
+    let result: AuthContext<C, U> | Promise<AuthContext<C, U>>
+    try {
+      const cookieSettings =
+        callOptions?.cookies === undefined ? cookies : resolveCookies(callOptions.cookies)
+      const credentials = extractCredentials(input, cookieSettings)
+      if (
+        credentials.source === 'cookie' &&
+        cookieSettings &&
+        UNSAFE_METHODS.has((credentials.method ?? 'GET').toUpperCase()) &&
+        !csrfMatches(cookieSettings, credentials.cookie, credentials.csrfToken)
+      ) {
+        throw new AuthError('csrf_failed', 'a cookie-authenticated request must carry the CSRF header', {
+          realm,
+        })
+      }
+      const { token, source } = credentials
+      const stateless = verifyStateless(token, 'access')
+      result =
+        stateless instanceof Promise
+          ? stateless.then((claims) => afterVerified(claims as AccessClaims<C>, token, source))
+          : afterVerified(stateless as AccessClaims<C>, token, source)
+    } catch (err) {
+      throw failed(err)
+    }
+    return result instanceof Promise ? result.catch(rethrowFailed) : result
+  }
+
   const auth: Auth<C, U> = {
     settings: {
       realm,
@@ -671,39 +762,7 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
     },
 
     async authenticate(input, callOptions) {
-      try {
-        const cookieSettings =
-          callOptions?.cookies === undefined ? cookies : resolveCookies(callOptions.cookies)
-        const credentials = extractCredentials(input, cookieSettings)
-        if (
-          credentials.source === 'cookie' &&
-          cookieSettings &&
-          UNSAFE_METHODS.has((credentials.method ?? 'GET').toUpperCase())
-        ) {
-          if (!csrfMatches(cookieSettings, credentials.cookie, credentials.csrfToken)) {
-            throw new AuthError('csrf_failed', 'a cookie-authenticated request must carry the CSRF header', {
-              realm,
-            })
-          }
-        }
-        const stateless = verifyStateless(credentials.token, 'access')
-        const claims = (stateless instanceof Promise ? await stateless : stateless) as AccessClaims<C>
-        const pending = checkRevoked(claims as unknown as Verified)
-        if (pending !== undefined) await pending
-        const user = options.resolveUser ? await resolveUser(claims) : (claims as unknown as U)
-        return {
-          token: credentials.token,
-          claims,
-          user,
-          roles: rolesOf(claims as Record<string, unknown>),
-          scopes: scopesOf(claims as Record<string, unknown>),
-          source: credentials.source,
-        }
-      } catch (err) {
-        const e = withRealm(err)
-        if (isAuthError(e)) emit({ type: 'authentication_failed', code: e.code, reason: e.message })
-        throw e
-      }
+      return authenticateNow(input, callOptions)
     },
 
     authorize(ctx, requirement) {
@@ -852,5 +911,6 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
       cache?.clear()
     },
   }
+  Object.defineProperty(auth, AUTHENTICATE_NOW, { value: authenticateNow })
   return auth
 }

@@ -1,7 +1,8 @@
 // One server for the HTTP benchmark: `node http-server.mjs <framework> <mode> <port> [redisUrl]`.
 //   framework: express | fastify | hono
 //   mode: open (unprotected) | open-mw (unprotected behind a no-op middleware / async preHandler) |
-//         tokenward (memory store) | tokenward-redis | peer (the framework's usual JWT plugin:
+//         tokenward (memory store) | tokenward-redis | tokenward-protect (Hono only: protect()
+//         instead of a middleware) | peer (the framework's usual JWT plugin:
 //         express-jwt, @fastify/jwt, hono/jwt)
 // Every variant answers GET /protected with a small JSON body. With --expose-gc, GET /__heap
 // collects garbage and answers the heap size (the soak uses it). Prints "ready" when listening.
@@ -105,6 +106,14 @@ async function hono() {
     // tokenward access tokens carry typ "at+jwt" (RFC 9068); hono/jwt checks typ when told to.
     app.get('/protected', jwt({ secret: SECRET, alg: 'HS256', verification: { typ: 'at+jwt' } }), (c) =>
       c.json({ ok: true, sub: c.get('jwtPayload').sub }),
+    )
+  } else if (mode === 'tokenward-protect') {
+    // protect(): the route keeps a single handler (Hono's fast path).
+    const { protect } = await import('../../dist/adapters/hono.js')
+    const auth = await tokenwardAuth()
+    app.get(
+      '/protected',
+      protect(auth, (c) => c.json({ ok: true, sub: c.get('auth').claims.sub })),
     )
   } else {
     const { authenticate } = await import('../../dist/adapters/hono.js')

@@ -11,8 +11,9 @@ import { freePort, median, QUICK, SECRET, spawnReady, startRedis, stop } from '.
 const ROUNDS = QUICK ? 1 : 5
 const SECONDS = QUICK ? 1 : 2
 const CONNECTIONS = 32
-const MODES = ['open', 'open-mw', 'tokenward', 'tokenward-redis', 'peer']
-const FRAMEWORKS = ['express', 'fastify', 'hono']
+const COMMON = ['open', 'open-mw', 'tokenward', 'tokenward-redis', 'peer']
+const MODES = { express: COMMON, fastify: COMMON, hono: [...COMMON, 'tokenward-protect'] }
+const FRAMEWORKS = Object.keys(MODES)
 
 const redis = await startRedis()
 const token = (await createAuth({ secret: SECRET }).issueTokens({ sub: 'bench-user', roles: ['user'] }))
@@ -27,7 +28,7 @@ let servers = {}
 try {
   for (const framework of FRAMEWORKS) {
     servers = {}
-    const modes = MODES
+    const modes = MODES[framework]
     for (const mode of modes) {
       const port = await freePort()
       const child = await spawnReady(['test/bench/http-server.mjs', framework, mode, String(port), redis.url])
