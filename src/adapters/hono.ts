@@ -206,9 +206,10 @@ export function protect<C extends object, U, E extends AuthEnv<C, U> = AuthEnv<C
         return authErrorResponse(err)
       }
     }
-    authOf.set(c.req.raw, auth as Auth<object, unknown>)
-    ;(c as unknown as Context<AuthEnv<C, U>>).set('auth', ctx)
-    ;(c as unknown as Context<AuthEnv<C, U>>).set('user', ctx.user)
+    // No authOf entry: the requirement is checked here, not by a guard middleware.
+    const vars = c as unknown as Context<AuthEnv<C, U>>
+    vars.set('auth', ctx)
+    vars.set('user', ctx.user)
     return handler(c)
   }
   return function tokenwardProtected(c) {
