@@ -14,7 +14,7 @@ import express, {
   type Response,
   type Router,
 } from 'express'
-import { authenticateNow } from '../core/auth.js'
+import { authenticateThen } from '../core/auth.js'
 import {
   type AccessClaims,
   type Auth,
@@ -149,20 +149,13 @@ export function authenticate<C extends object, U>(
   }
   return function tokenwardAuthenticate(req, res, next) {
     authOf.set(req, { auth: auth as Auth<object, unknown>, passErrors })
-    let ctx: AuthContext<C, U> | Promise<AuthContext<C, U>>
-    try {
-      ctx = authenticateNow(auth, { headers: req.headers, method: req.method }, callOptions)
-    } catch (err) {
-      refused(req, res, next, err)
-      return
-    }
-    // Synchronous when the token is cached (or verified natively) and the store answers at once.
-    if (!(ctx instanceof Promise)) accepted(req, ctx, next)
-    else
-      ctx.then(
-        (done) => accepted(req, done, next),
-        (err: unknown) => refused(req, res, next, err),
-      )
+    authenticateThen(
+      auth,
+      { headers: req.headers, method: req.method },
+      callOptions,
+      (ctx) => accepted(req, ctx, next),
+      (err) => refused(req, res, next, err),
+    )
   }
 }
 

@@ -15,7 +15,7 @@ import type {
   preHandlerAsyncHookHandler,
 } from 'fastify'
 import fp from 'fastify-plugin'
-import { authenticateNow } from '../core/auth.js'
+import { authenticateThen } from '../core/auth.js'
 import {
   type Auth,
   type AuthContext,
@@ -117,21 +117,12 @@ function makeCheck(auth: Auth<object, unknown>, cookies: boolean | CookieOptions
       finish(!authorized(request, reply, requirement))
       return
     }
-    let ctx: AuthContext<object, unknown> | Promise<AuthContext<object, unknown>>
-    try {
-      ctx = authenticateNow(auth, { headers: request.headers, method: request.method }, callOptions)
-    } catch (err) {
-      finish(refused(reply, optional, err))
-      return
-    }
-    // Synchronous when the token is cached (or verified natively) and the store answers at once.
-    if (!(ctx instanceof Promise)) {
-      finish(accepted(request, reply, requirement, ctx))
-      return
-    }
-    ctx.then(
-      (done) => finish(accepted(request, reply, requirement, done)),
-      (err: unknown) => finish(refused(reply, optional, err)),
+    authenticateThen(
+      auth,
+      { headers: request.headers, method: request.method },
+      callOptions,
+      (ctx) => finish(accepted(request, reply, requirement, ctx)),
+      (err) => finish(refused(reply, optional, err)),
     )
   }
 }

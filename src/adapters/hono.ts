@@ -9,10 +9,7 @@
  */
 import type { Context, MiddlewareHandler, Next } from 'hono'
 import { Hono } from 'hono'
-import { authenticateNow } from '../core/auth.js'
-
-/** What a Hono middleware's promise settles to (a Response, or nothing when it called `next`). */
-type MiddlewareAnswer = Awaited<ReturnType<MiddlewareHandler>>
+import { authenticateThen } from '../core/auth.js'
 
 import {
   type AccessClaims,
@@ -139,18 +136,15 @@ export function authenticate<C extends object, U>(
     return next()
   }
   return function tokenwardAuthenticate(c, next) {
-    let ctx: AuthContext<C, U> | Promise<AuthContext<C, U>>
-    try {
-      ctx = authenticateNow(auth, credentialsOf(c.req.raw, c.env), callOptions)
-    } catch (err) {
-      return Promise.resolve(refused(c, err, next))
-    }
-    if (ctx instanceof Promise)
-      return ctx.then<MiddlewareAnswer, MiddlewareAnswer>(
-        (done) => accepted(c, done, next),
-        (err: unknown) => refused(c, err, next),
-      )
-    return accepted(c, ctx, next)
+    return Promise.resolve(
+      authenticateThen(
+        auth,
+        credentialsOf(c.req.raw, c.env),
+        callOptions,
+        (ctx) => accepted(c, ctx, next),
+        (err) => refused(c, err, next),
+      ),
+    )
   }
 }
 
@@ -213,14 +207,13 @@ export function protect<C extends object, U, E extends AuthEnv<C, U> = AuthEnv<C
     return handler(c)
   }
   return function tokenwardProtected(c) {
-    let ctx: AuthContext<C, U> | Promise<AuthContext<C, U>>
-    try {
-      ctx = authenticateNow(auth, credentialsOf(c.req.raw, c.env), callOptions)
-    } catch (err) {
-      return authErrorResponse(err)
-    }
-    if (ctx instanceof Promise) return ctx.then((done) => run(c, done), authErrorResponse)
-    return run(c, ctx)
+    return authenticateThen(
+      auth,
+      credentialsOf(c.req.raw, c.env),
+      callOptions,
+      (ctx) => run(c, ctx),
+      authErrorResponse,
+    )
   }
 }
 

@@ -272,24 +272,34 @@ export interface AuthSettings {
 const AUTHENTICATE_NOW = Symbol.for('tokenward.authenticateNow')
 
 /**
- * For the adapters: `auth.authenticate`, but answering synchronously when nothing on the way is
- * asynchronous (then the adapter continues the request in the same turn). Throws synchronously or
- * rejects. An Auth that `createAuth` did not make (a test double) gets its own `authenticate`.
+ * For the adapters: authenticates and hands the context to `ok` (or the error to `fail`) in the
+ * same turn when nothing on the way is asynchronous (a cached or natively verified token, a
+ * synchronous store such as memoryStore, no user lookup), so the request continues without a
+ * promise; otherwise once `auth.authenticate` settles. An Auth that `createAuth` did not make (a
+ * test double) goes through its own `authenticate`.
  *
  * @internal
  */
-export function authenticateNow<C extends object, U>(
+export function authenticateThen<C extends object, U, R>(
   auth: Auth<C, U>,
   input: CredentialsInput,
-  options?: AuthenticateOptions,
-): AuthContext<C, U> | Promise<AuthContext<C, U>> {
-  const fast = (auth as unknown as Record<symbol, unknown>)[AUTHENTICATE_NOW] as
+  options: AuthenticateOptions | undefined,
+  ok: (ctx: AuthContext<C, U>) => R,
+  fail: (err: unknown) => R,
+): R | Promise<Awaited<R>> {
+  const now = (auth as unknown as Record<symbol, unknown>)[AUTHENTICATE_NOW] as
     | ((
         input: CredentialsInput,
         options?: AuthenticateOptions,
       ) => AuthContext<C, U> | Promise<AuthContext<C, U>>)
     | undefined
-  return fast ? fast(input, options) : auth.authenticate(input, options)
+  let ctx: AuthContext<C, U> | Promise<AuthContext<C, U>>
+  try {
+    ctx = now ? now(input, options) : auth.authenticate(input, options)
+  } catch (err) {
+    return fail(err)
+  }
+  return ctx instanceof Promise ? (ctx.then(ok, fail) as Promise<Awaited<R>>) : ok(ctx)
 }
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
@@ -311,7 +321,7 @@ function bearerToken(header: string): string | undefined {
   let i = start + 6
   if (i < end && header.charCodeAt(i) !== 32) return undefined // e.g. "Bearerx" is another scheme
   while (i < end && header.charCodeAt(i) === 32) i++
-  const token = start === 0 && end === header.length ? header.slice(i) : header.slice(i, end)
+  const token = header.slice(i, end)
   // Exactly one token. Its characters are checked by the token parser (base64url only, stricter
   // than b64token) — or were, for a token already in the verified-token cache.
   if (i === start + 6 || token.includes(' ') || token.includes('\t'))
@@ -558,7 +568,7 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
       if (answer) throw revokedError()
       return undefined
     }
-    return Promise.resolve(answer).then(
+    return answer.then(
       (revoked) => {
         if (revoked) throw revokedError()
       },
@@ -568,23 +578,22 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
     )
   }
 
+  /** Every check, revocation included (one store call). Synchronous when nothing on the way is not. */
+  const verifyNow = (token: string, kind: TokenKind): Verified | Promise<Verified> => {
+    const revoked = (claims: Verified) => {
+      const pending = checkRevoked(claims)
+      return pending === undefined ? claims : pending.then(() => claims)
+    }
+    const stateless = verifyStateless(token, kind)
+    return stateless instanceof Promise ? stateless.then(revoked) : revoked(stateless)
+  }
+
   const rejectWithRealm = (err: unknown) => Promise.reject(withRealm(err))
 
-  /** Every check, revocation included: one store call, and no promise but the one returned on the native path. */
   const verify = (token: string, kind: TokenKind): Promise<Verified> => {
     try {
-      const stateless = verifyStateless(token, kind)
-      if (stateless instanceof Promise) {
-        return stateless
-          .then((claims) => {
-            const pending = checkRevoked(claims)
-            return pending === undefined ? claims : pending.then(() => claims)
-          })
-          .catch(rejectWithRealm)
-      }
-      const pending = checkRevoked(stateless)
-      if (pending === undefined) return Promise.resolve(stateless)
-      return pending.then(() => stateless, rejectWithRealm)
+      const verified = verifyNow(token, kind)
+      return verified instanceof Promise ? verified.catch(rejectWithRealm) : Promise.resolve(verified)
     } catch (err) {
       return rejectWithRealm(err)
     }
@@ -674,18 +683,14 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
     source,
   })
 
-  const afterVerified = (
+  const contextFor = (
     claims: AccessClaims<C>,
     token: string,
     source: CredentialSource,
-  ): AuthContext<C, U> | Promise<AuthContext<C, U>> => {
-    const finish = (): AuthContext<C, U> | Promise<AuthContext<C, U>> =>
-      options.resolveUser
-        ? resolveUser(claims).then((user) => contextOf(claims, user, token, source))
-        : contextOf(claims, claims as unknown as U, token, source)
-    const pending = checkRevoked(claims as unknown as Verified)
-    return pending === undefined ? finish() : pending.then(finish)
-  }
+  ): AuthContext<C, U> | Promise<AuthContext<C, U>> =>
+    options.resolveUser
+      ? resolveUser(claims).then((user) => contextOf(claims, user, token, source))
+      : contextOf(claims, claims as unknown as U, token, source)
 
   /**
    * `authenticate`, answering synchronously when nothing on the way is asynchronous (a cached or
@@ -713,11 +718,11 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
         })
       }
       const { token, source } = credentials
-      const stateless = verifyStateless(token, 'access')
+      const verified = verifyNow(token, 'access') as AccessClaims<C> | Promise<AccessClaims<C>>
       result =
-        stateless instanceof Promise
-          ? stateless.then((claims) => afterVerified(claims as AccessClaims<C>, token, source))
-          : afterVerified(stateless as AccessClaims<C>, token, source)
+        verified instanceof Promise
+          ? verified.then((claims) => contextFor(claims, token, source))
+          : contextFor(verified, token, source)
     } catch (err) {
       throw failed(err)
     }

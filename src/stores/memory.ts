@@ -40,31 +40,22 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
   const counters = new Map<string, { exp: number; count: number }>() // key → window counter
   const size = () => revoked.size + spent.size + cutoffs.size + counters.size
 
-  const liveExpiry = (map: Map<string, number>, key: string, t: number): number | undefined => {
-    const exp = map.get(key)
-    if (exp === undefined) return undefined
-    if (exp <= t) {
-      map.delete(key)
-      return undefined
-    }
-    return exp
-  }
+  const expiryOf = (value: number | { exp: number }) => (typeof value === 'number' ? value : value.exp)
 
-  const liveEntry = <E extends { exp: number }>(
-    map: Map<string, E>,
+  /** The entry under `key` unless it has expired (then it is dropped). */
+  const live = <V extends number | { exp: number }>(
+    map: Map<string, V>,
     key: string,
     t: number,
-  ): E | undefined => {
-    const entry = map.get(key)
-    if (entry === undefined) return undefined
-    if (entry.exp <= t) {
+  ): V | undefined => {
+    const value = map.get(key)
+    if (value === undefined) return undefined
+    if (expiryOf(value) <= t) {
       map.delete(key)
       return undefined
     }
-    return entry
+    return value
   }
-
-  const expiryOf = (value: number | { exp: number }) => (typeof value === 'number' ? value : value.exp)
 
   const sweep = () => {
     const t = now()
@@ -100,7 +91,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
     },
     async revoke(id, expiresAt) {
       const t = now()
-      const exp = Math.max(expiresAt * 1000, liveExpiry(revoked, id, t) ?? 0)
+      const exp = Math.max(expiresAt * 1000, live(revoked, id, t) ?? 0)
       if (exp <= t) return
       if (!revoked.has(id)) makeRoom()
       revoked.set(id, exp)
@@ -108,16 +99,16 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
     // Synchronous on purpose (TokenStore allows it): it runs on every authenticated request.
     isRevoked(ids, cutoff?: CutoffCheck): boolean {
       const t = now()
-      for (let i = 0; i < ids.length; i++) if (liveExpiry(revoked, ids[i]!, t) !== undefined) return true
+      for (let i = 0; i < ids.length; i++) if (live(revoked, ids[i]!, t) !== undefined) return true
       if (cutoff !== undefined && cutoffs.size > 0) {
-        const entry = liveEntry(cutoffs, cutoff.subject, t)
+        const entry = live(cutoffs, cutoff.subject, t)
         if (entry !== undefined && cutoff.issuedAt <= entry.at) return true
       }
       return false
     },
     async consume(id, expiresAt) {
       const t = now()
-      if (liveExpiry(spent, id, t) !== undefined) return false
+      if (live(spent, id, t) !== undefined) return false
       makeRoom()
       // An already-expired id is still "used once": remember it briefly so a replay in the same
       // instant is refused too.
@@ -125,7 +116,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
       return true
     },
     async setCutoff(subject, at, expiresAt) {
-      const prev = liveEntry(cutoffs, subject, now())
+      const prev = live(cutoffs, subject, now())
       if (prev === undefined) makeRoom()
       cutoffs.set(subject, {
         exp: Math.max(expiresAt * 1000, prev?.exp ?? 0),
@@ -133,11 +124,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
       })
     },
     async getCutoff(subject) {
-      return liveEntry(cutoffs, subject, now())?.at ?? null
+      return live(cutoffs, subject, now())?.at ?? null
     },
     async hit(key, windowSeconds, cost = 1) {
       const t = now()
-      const entry = liveEntry(counters, key, t)
+      const entry = live(counters, key, t)
       if (entry === undefined) {
         if (cost === 0) return 0
         makeRoom()
