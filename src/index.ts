@@ -4,23 +4,8 @@
  *
  * @packageDocumentation
  */
-export {
-  type AccessClaims,
-  type Auth,
-  type AuthContext,
-  type AuthEvent,
-  type AuthenticateOptions,
-  type AuthOptions,
-  type AuthSettings,
-  type ClaimsInput,
-  type CredentialSource,
-  type CredentialsInput,
-  createAuth,
-  type DefaultClaims,
-  type RefreshOptions,
-  type StandardSchemaV1,
-  type TokenPair,
-} from './core/auth.js'
+
+export { createAuth } from './core/auth.js'
 export type { RegisteredClaims } from './core/claims.js'
 export {
   ASYMMETRIC_ALGORITHMS,
@@ -30,6 +15,7 @@ export {
   TYP_REFRESH,
 } from './core/constants.js'
 export type { CookieOptions, ResolvedCookies } from './core/cookies.js'
+export { getHeader } from './core/credentials.js'
 export { type Duration, type DurationUnit, toSeconds } from './core/duration.js'
 export {
   AUTH_ERROR_STATUS,
@@ -39,22 +25,6 @@ export {
   isAuthError,
 } from './core/errors.js'
 export type { Requirement, RoleHierarchy } from './core/guards.js'
-export {
-  AUTH_ROUTES,
-  type AuthRouteOptions,
-  type AuthRouteRequest,
-  type AuthRouteResponse,
-  type AuthRoutes,
-  type BodyFields,
-  clientAddress,
-  createAuthRoutes,
-  errorResponse,
-  getHeader,
-  type HeadersInput,
-  parseBody,
-  type RateLimitOptions,
-  rateLimitAddress,
-} from './core/http.js'
 export type {
   Algorithm,
   AsymmetricAlgorithm,
@@ -65,5 +35,34 @@ export type {
   KeyOptions,
 } from './core/keys.js'
 export type { TokenKind } from './core/tokens.js'
+export type {
+  AccessClaims,
+  Auth,
+  AuthContext,
+  AuthEvent,
+  AuthenticateOptions,
+  AuthOptions,
+  AuthSettings,
+  ClaimsInput,
+  CredentialSource,
+  CredentialsInput,
+  DefaultClaims,
+  HeadersInput,
+  RefreshOptions,
+  StandardSchemaV1,
+  TokenPair,
+} from './core/types.js'
+export { clientAddress, rateLimitAddress } from './http/address.js'
+export { parseBody } from './http/body.js'
+export { errorResponse } from './http/response.js'
+export { AUTH_ROUTES, createAuthRoutes } from './http/routes/index.js'
+export type {
+  AuthRouteOptions,
+  AuthRouteRequest,
+  AuthRouteResponse,
+  AuthRoutes,
+  BodyFields,
+  RateLimitOptions,
+} from './http/types.js'
 export { type MemoryStoreOptions, memoryStore } from './stores/memory.js'
 export type { CutoffCheck, TokenStore } from './stores/types.js'

@@ -1,8 +1,8 @@
 /**
  * `tokenward/express`: middleware and auth routes for Express 5 (and 4).
  *
- * Sections, as in the Fastify and Hono adapters: types → credentials in → guards → error out →
- * auth routes.
+ * Sections, as in the Fastify and Hono adapters: types → error out → credentials in → guards →
+ * auth routes (the shared parts are in kit.ts).
  *
  * @packageDocumentation
  */
@@ -14,7 +14,6 @@ import express, {
   type Response,
   type Router,
 } from 'express'
-import { authenticateThen } from '../core/auth.js'
 import {
   type AccessClaims,
   type Auth,
@@ -25,10 +24,17 @@ import {
   type CookieOptions,
   createAuthRoutes,
   type DefaultClaims,
-  errorResponse,
-  isAuthError,
   type Requirement,
 } from '../index.js'
+import {
+  answerFor,
+  authenticateThen,
+  callOptionsOf,
+  MAX_READ_BYTES,
+  notAuthenticated,
+  passesAsAnonymous,
+  unmet,
+} from './kit.js'
 
 // --- types ------------------------------------------------------------------------------------------
 
@@ -84,15 +90,11 @@ function send(res: Response, answer: AuthRouteResponse): void {
   else res.json(answer.body)
 }
 
-function fail(
-  _req: Request,
-  res: Response,
-  next: (err?: unknown) => void,
-  err: unknown,
-  passErrors: boolean,
-): void {
-  if (passErrors) next(err)
-  else send(res, errorResponse(err))
+/** An AuthError is answered (or passed on with `passErrors`); anything else goes to `next(err)`: a 500. */
+function fail(res: Response, next: (err?: unknown) => void, err: unknown, passErrors: boolean): void {
+  const answer = passErrors ? undefined : answerFor(err)
+  if (answer) send(res, answer)
+  else next(err)
 }
 
 /**
@@ -107,7 +109,8 @@ function fail(
  */
 export function authErrorHandler(): ErrorRequestHandler {
   return function tokenwardErrorHandler(err, _req, res, next) {
-    if (isAuthError(err)) send(res, errorResponse(err))
+    const answer = answerFor(err)
+    if (answer) send(res, answer)
     else next(err)
   }
 }
@@ -137,15 +140,15 @@ export function authenticate<C extends object, U>(
   options: ExpressAuthenticateOptions = {},
 ): RequestHandler {
   const passErrors = options.passErrors ?? false
-  const callOptions = options.cookies === undefined ? undefined : { cookies: options.cookies }
+  const callOptions = callOptionsOf(options.cookies)
   const accepted = (req: Request, ctx: AuthContext<C, U>, next: NextFunction) => {
     req.auth = ctx as AuthContext<object, unknown>
     req.user = ctx.user
     next()
   }
-  const refused = (req: Request, res: Response, next: NextFunction, err: unknown) => {
-    if (options.optional && isAuthError(err) && err.code === 'token_missing') next()
-    else fail(req, res, next, err, passErrors)
+  const refused = (res: Response, next: NextFunction, err: unknown) => {
+    if (passesAsAnonymous(options.optional, err)) next()
+    else fail(res, next, err, passErrors)
   }
   return function tokenwardAuthenticate(req, res, next) {
     authOf.set(req, { auth: auth as Auth<object, unknown>, passErrors })
@@ -154,7 +157,7 @@ export function authenticate<C extends object, U>(
       { headers: req.headers, method: req.method },
       callOptions,
       (ctx) => accepted(req, ctx, next),
-      (err) => refused(req, res, next, err),
+      (err) => refused(res, next, err),
     )
   }
 }
@@ -164,22 +167,9 @@ export function authenticate<C extends object, U>(
 function guard(name: string, requirement: Requirement): RequestHandler {
   const middleware: RequestHandler = (req, res, next) => {
     const bound = authOf.get(req)
-    if (!req.auth || !bound) {
-      fail(
-        req,
-        res,
-        next,
-        new AuthError('token_missing', 'no bearer token was presented'),
-        bound?.passErrors ?? false,
-      )
-      return
-    }
-    try {
-      bound.auth.authorize(req.auth, requirement)
-    } catch (err) {
-      fail(req, res, next, err, bound.passErrors)
-      return
-    }
+    if (!req.auth || !bound) return fail(res, next, notAuthenticated(), bound?.passErrors ?? false)
+    const err = unmet(bound.auth, req.auth, requirement)
+    if (err) return fail(res, next, err, bound.passErrors)
     next()
   }
   Object.defineProperty(middleware, 'name', { value: name })
@@ -235,8 +225,6 @@ export function requirePermissions(...permissions: string[]): RequestHandler {
 }
 
 // --- auth routes ------------------------------------------------------------------------------------------
-
-const MAX_READ_BYTES = 2 * 1024 * 1024
 
 /** Reads the raw body, at most 2 MiB (the core answers 400 for anything over its own limit). */
 function readBody(req: Request): Promise<string | Record<string, unknown> | undefined> {
@@ -303,7 +291,7 @@ export function authRouter<C extends object, U, RU = U>(
       )
       .then(
         (answer) => (answer ? send(res, answer) : next()),
-        (err: unknown) => send(res, errorResponse(err)),
+        (err: unknown) => fail(res, next, err, false),
       )
   })
   return router

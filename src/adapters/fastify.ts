@@ -2,8 +2,8 @@
  * `tokenward/fastify`: a Fastify 5 plugin (made with fastify-plugin, so its decorations reach the
  * parent scope).
  *
- * Sections, as in the Express and Hono adapters: types → credentials in → guards → error out →
- * auth routes.
+ * Sections, as in the Express and Hono adapters: types → error out → credentials in → guards →
+ * auth routes (the shared parts are in kit.ts).
  *
  * @packageDocumentation
  */
@@ -15,7 +15,6 @@ import type {
   preHandlerAsyncHookHandler,
 } from 'fastify'
 import fp from 'fastify-plugin'
-import { authenticateThen } from '../core/auth.js'
 import {
   type Auth,
   type AuthContext,
@@ -23,10 +22,17 @@ import {
   type AuthRouteResponse,
   type CookieOptions,
   createAuthRoutes,
-  errorResponse,
-  isAuthError,
   type Requirement,
 } from '../index.js'
+import {
+  answerFor,
+  authenticateThen,
+  callOptionsOf,
+  MAX_READ_BYTES,
+  passesAsAnonymous,
+  pathBelow,
+  unmet,
+} from './kit.js'
 
 // --- types ------------------------------------------------------------------------------------------
 
@@ -74,28 +80,33 @@ function send(reply: FastifyReply, answer: AuthRouteResponse): FastifyReply {
     : reply.type('application/json; charset=utf-8').send(JSON.stringify(answer.body))
 }
 
-// --- credentials in + guards --------------------------------------------------------------------------------
+// --- credentials in -----------------------------------------------------------------------------------------
+
+/** What a check ends with: `'next'` (run the route), `'replied'` (an error answer was sent), or an error for Fastify's 500 path. */
+type Outcome = 'next' | 'replied' | Error
 
 type Check = (
   request: FastifyRequest,
   reply: FastifyReply,
   requirement: Requirement | undefined,
   optional: boolean,
-  /** Called once: `replied` when an error answer was sent, so the route must not run. */
-  finish: (replied: boolean) => void,
+  /** Called once, when authentication (and the requirement) settled. */
+  finish: (outcome: Outcome) => void,
 ) => void
 
+/** Answers an AuthError (→ `'replied'`); anything else is Fastify's to handle (a 500). */
+function refuse(reply: FastifyReply, err: unknown): Outcome {
+  const answer = answerFor(err)
+  if (!answer) return err instanceof Error ? err : new Error(String(err))
+  send(reply, answer)
+  return 'replied'
+}
+
 function makeCheck(auth: Auth<object, unknown>, cookies: boolean | CookieOptions | undefined): Check {
-  const callOptions = cookies === undefined ? undefined : { cookies }
+  const callOptions = callOptionsOf(cookies)
   const authorized = (request: FastifyRequest, reply: FastifyReply, requirement: Requirement | undefined) => {
-    if (!requirement) return true
-    try {
-      auth.authorize(request.auth!, requirement)
-      return true
-    } catch (err) {
-      send(reply, errorResponse(err))
-      return false
-    }
+    const err = unmet(auth, request.auth!, requirement)
+    return err ? refuse(reply, err) : 'next'
   }
   const accepted = (
     request: FastifyRequest,
@@ -105,16 +116,13 @@ function makeCheck(auth: Auth<object, unknown>, cookies: boolean | CookieOptions
   ) => {
     request.auth = ctx
     request.user = ctx.user
-    return !authorized(request, reply, requirement)
+    return authorized(request, reply, requirement)
   }
-  const refused = (reply: FastifyReply, optional: boolean, err: unknown) => {
-    if (optional && isAuthError(err) && err.code === 'token_missing') return false
-    send(reply, errorResponse(err))
-    return true
-  }
+  const refused = (reply: FastifyReply, optional: boolean, err: unknown): Outcome =>
+    passesAsAnonymous(optional, err) ? 'next' : refuse(reply, err)
   return (request, reply, requirement, optional, finish) => {
     if (request.auth) {
-      finish(!authorized(request, reply, requirement))
+      finish(authorized(request, reply, requirement))
       return
     }
     authenticateThen(
@@ -140,17 +148,24 @@ function hook(check: Check, requirement: Requirement | undefined, optional: bool
     done?: (err?: Error) => void,
   ): Promise<unknown> {
     if (typeof done === 'function') {
-      check(request, reply, requirement, optional, (replied) => {
-        if (!replied) done()
+      check(request, reply, requirement, optional, (outcome) => {
+        if (outcome === 'next') done()
+        else if (outcome !== 'replied') done(outcome)
       })
       // Fastify runs the callback style when a hook returns no promise.
       return undefined as unknown as Promise<unknown>
     }
-    return new Promise((resolve) => {
-      check(request, reply, requirement, optional, (replied) => resolve(replied ? reply : undefined))
+    return new Promise((resolve, reject) => {
+      check(request, reply, requirement, optional, (outcome) => {
+        if (outcome === 'next') resolve(undefined)
+        else if (outcome === 'replied') resolve(reply)
+        else reject(outcome)
+      })
     })
   }
 }
+
+// --- guards ----------------------------------------------------------------------------------------------
 
 /**
  * A standalone preHandler requiring any one of the roles (after the plugin authenticated).
@@ -192,13 +207,13 @@ function registerRoutes(
     // The core parses bodies, so bad JSON or a wrong content type is a 400 invalid_request in our
     // JSON shape on every framework, not Fastify's own 400/415.
     child.removeAllContentTypeParsers()
-    child.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 2 * 1024 * 1024 }, (_req, body, done) =>
+    child.addContentTypeParser('*', { parseAs: 'string', bodyLimit: MAX_READ_BYTES }, (_req, body, done) =>
       done(null, body),
     )
     child.all(`${routes.prefix}/*`, { config: { auth: false } }, async (request, reply) => {
       const answer = await routes.handle({
         method: request.method,
-        path: request.url.split('?')[0]!.slice(routes.prefix.length) || '/',
+        path: pathBelow(routes.prefix, request.url.split('?')[0]!),
         headers: request.headers,
         body: typeof request.body === 'string' ? request.body : undefined,
         address: request.socket.remoteAddress,

@@ -2,15 +2,13 @@
  * `tokenward/hono`: middleware and auth routes for Hono 4. Runtime-neutral — no `node:` imports —
  * so it runs on Node (@hono/node-server), Bun, Deno and edge workers.
  *
- * Sections, as in the Express and Fastify adapters: types → credentials in → guards → error out →
- * auth routes.
+ * Sections, as in the Express and Fastify adapters: types → error out → credentials in → guards →
+ * auth routes (the shared parts are in kit.ts).
  *
  * @packageDocumentation
  */
 import type { Context, MiddlewareHandler, Next } from 'hono'
 import { Hono } from 'hono'
-import { authenticateThen } from '../core/auth.js'
-
 import {
   type AccessClaims,
   type Auth,
@@ -22,9 +20,18 @@ import {
   type CredentialsInput,
   createAuthRoutes,
   type DefaultClaims,
-  errorResponse,
   type Requirement,
 } from '../index.js'
+import {
+  answerFor,
+  authenticateThen,
+  callOptionsOf,
+  MAX_READ_BYTES,
+  notAuthenticated,
+  passesAsAnonymous,
+  pathBelow,
+  unmet,
+} from './kit.js'
 
 // --- types ------------------------------------------------------------------------------------------
 
@@ -85,7 +92,10 @@ function toResponse(answer: AuthRouteResponse): Response {
  * ```
  */
 export function authErrorResponse(err: unknown): Response {
-  return toResponse(errorResponse(err))
+  const answer = answerFor(err)
+  if (answer) return toResponse(answer)
+  // Not the client's doing (the app's callback threw, a bug): Hono's own error handling (onError, a 500).
+  throw err
 }
 
 // --- credentials in -----------------------------------------------------------------------------------------
@@ -122,10 +132,9 @@ export function authenticate<C extends object, U>(
   auth: Auth<C, U>,
   options: HonoAuthenticateOptions = {},
 ): MiddlewareHandler<AuthEnv<C, U>> {
-  const callOptions = options.cookies === undefined ? undefined : { cookies: options.cookies }
+  const callOptions = callOptionsOf(options.cookies)
   const refused = (c: Context, err: unknown, next: Next) => {
-    if (!(options.optional && err instanceof AuthError && err.code === 'token_missing'))
-      return authErrorResponse(err)
+    if (!passesAsAnonymous(options.optional, err)) return authErrorResponse(err)
     authOf.set(c.req.raw, auth as Auth<object, unknown>)
     return next()
   }
@@ -191,15 +200,10 @@ export function protect<C extends object, U, E extends AuthEnv<C, U> = AuthEnv<C
     throw new TypeError('tokenward: protect(auth, [options], handler) needs a handler')
   const { cookies, ...requirement } = typeof optionsOrHandler === 'function' ? {} : optionsOrHandler
   const check = requirement.roles || requirement.scopes || requirement.permissions ? requirement : undefined
-  const callOptions = cookies === undefined ? undefined : { cookies }
+  const callOptions = callOptionsOf(cookies)
   const run = (c: Context<E>, ctx: AuthContext<C, U>) => {
-    if (check) {
-      try {
-        auth.authorize(ctx, check)
-      } catch (err) {
-        return authErrorResponse(err)
-      }
-    }
+    const err = unmet(auth as Auth<object, unknown>, ctx as AuthContext<object, unknown>, check)
+    if (err) return authErrorResponse(err)
     // No authOf entry: the requirement is checked here, not by a guard middleware.
     const vars = c as unknown as Context<AuthEnv<C, U>>
     vars.set('auth', ctx)
@@ -223,13 +227,9 @@ function guard(name: string, requirement: Requirement): MiddlewareHandler {
   const middleware: MiddlewareHandler = async (c, next) => {
     const ctx = c.get('auth') as AuthContext<object, unknown> | undefined
     const auth = authOf.get(c.req.raw)
-    if (!ctx || !auth)
-      return authErrorResponse(new AuthError('token_missing', 'no bearer token was presented'))
-    try {
-      auth.authorize(ctx, requirement)
-    } catch (err) {
-      return authErrorResponse(err)
-    }
+    if (!ctx || !auth) return authErrorResponse(notAuthenticated())
+    const err = unmet(auth, ctx, requirement)
+    if (err) return authErrorResponse(err)
     await next()
   }
   Object.defineProperty(middleware, 'name', { value: name })
@@ -286,8 +286,6 @@ export function requirePermissions(...permissions: string[]): MiddlewareHandler 
 
 // --- auth routes ------------------------------------------------------------------------------------------
 
-const MAX_READ_BYTES = 2 * 1024 * 1024
-
 function socketAddress(c: Context): string | undefined {
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined
   return env?.incoming?.socket?.remoteAddress
@@ -313,7 +311,8 @@ export function authRoutes<C extends object, U, RU = U>(
   auth: Auth<C, U>,
   options: HonoAuthRouteOptions<RU, C>,
 ): Hono {
-  const routes = createAuthRoutes(auth, options)
+  const { getAddress, ...routeOptions } = options
+  const routes = createAuthRoutes(auth, routeOptions as AuthRouteOptions<RU, C>)
   const app = new Hono()
   const handler = async (c: Context) => {
     let body: string | undefined
@@ -327,10 +326,10 @@ export function authRoutes<C extends object, U, RU = U>(
     }
     const answer = await routes.handle({
       method: c.req.method,
-      path: c.req.path.slice(routes.prefix.length) || '/',
+      path: pathBelow(routes.prefix, c.req.path),
       headers: c.req.raw.headers,
       body,
-      address: options.getAddress ? options.getAddress(c) : socketAddress(c),
+      address: getAddress ? getAddress(c) : socketAddress(c),
     })
     return answer ? toResponse(answer) : c.notFound()
   }

@@ -31,20 +31,26 @@ export const USERS: Record<string, TestUser> = {
 const PASSWORDS: Record<string, string> = { ada: 'ada-password', bob: 'bob-password' }
 
 export function makeAuth(
-  options: { store?: TokenStore; now?: () => number; cookies?: boolean } = {},
+  options: {
+    store?: TokenStore
+    now?: () => number
+    cookies?: boolean
+    resolveUser?: (claims: { sub: string }) => TestUser | null
+  } = {},
 ): Auth<{ roles: string[]; scope?: string }, TestUser> {
   return createAuth<{ roles: string[]; scope?: string }, TestUser>({
     secret: SECRET,
     roleHierarchy: { admin: ['editor'], editor: ['user'] },
-    resolveUser: (claims) => Object.values(USERS).find((u) => u.id === claims.sub) ?? null,
+    resolveUser:
+      options.resolveUser ?? ((claims) => Object.values(USERS).find((u) => u.id === claims.sub) ?? null),
     ...(options.store ? { store: options.store } : {}),
     ...(options.now ? { now: options.now } : {}),
     ...(options.cookies ? { cookies: true } : {}),
   })
 }
 
-const routeOptions = {
-  verifyCredentials: (username: string, password: string) =>
+const defaultRouteOptions = {
+  verifyCredentials: (username: string, password: string): TestUser | null =>
     PASSWORDS[username] === password ? USERS[username]! : null,
   rateLimit: { maxPerUsername: 3, window: '1m' as const },
 }
@@ -58,6 +64,7 @@ export interface RunningApp {
 export async function startApp(
   framework: 'express' | 'fastify' | 'hono',
   auth: Auth<{ roles: string[]; scope?: string }, TestUser>,
+  routeOptions: typeof defaultRouteOptions = defaultRouteOptions,
 ): Promise<RunningApp> {
   if (framework === 'express') {
     const app = express()

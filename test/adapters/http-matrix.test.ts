@@ -238,4 +238,40 @@ describe.each(FRAMEWORKS)('%s adapter: cookie mode and a store that is down', (f
       await app.close()
     }
   })
+
+  it('answers a bug in the app’s own callback with the framework’s 500, never a 503 store outage', async () => {
+    const events: { type: string; source?: string }[] = []
+    const bug = new TypeError("Cannot read properties of undefined (reading 'id')")
+    const auth = makeAuth({
+      resolveUser: () => {
+        throw bug
+      },
+    })
+    const original = auth.emit
+    auth.emit = (e) => {
+      events.push(e as { type: string; source?: string })
+      original(e)
+    }
+    const app = await startApp(framework, auth, {
+      verifyCredentials: () => {
+        throw bug
+      },
+      rateLimit: { maxPerUsername: 3, window: '1m' },
+    })
+    try {
+      const { accessToken } = await auth.issueTokens({ sub: 'u-ada', roles: ['admin'] })
+      const res = await fetch(`${app.url}/api/me`, { headers: { authorization: `Bearer ${accessToken}` } })
+      expect(res.status).toBe(500)
+      const login = await fetch(`${app.url}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'ada', password: 'x' }),
+      })
+      expect(login.status).toBe(500)
+      expect(await login.text()).not.toContain('store_unavailable')
+      expect(events.map((e) => e.source)).toContain('verifyCredentials')
+    } finally {
+      await app.close()
+    }
+  })
 })

@@ -12,8 +12,10 @@ const root = join(import.meta.dirname, '..', '..')
 const out = join(root, '.tmp', 'edge')
 
 // Measured 2026-11-23: the whole core export surface with the jose it uses ≈ 19.2 KiB min+gz
-// (all of jose alone: 18.8 KiB); the budget allows +15 %.
-const SIZE_BUDGET_BYTES = 22_700
+// (all of jose alone: 18.8 KiB). 2026-11-26: 22.5 KiB after option validation at construction
+// (every option checked, unknown names with a "did you mean") and the route modules; the budget
+// allows +15 % over that.
+const SIZE_BUDGET_BYTES = 26_500
 
 async function bundle(entry: string, file: string) {
   const result = await build({

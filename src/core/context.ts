@@ -1,0 +1,110 @@
+/**
+ * The one context every operation takes (verify, authenticate, issue, refresh, revoke, one-time),
+ * built once by `createAuth`, and the error boundary: the single place that decides what a thrown
+ * value means.
+ *
+ * - A client's mistake is an {@link AuthError} (4xx) from the check that found it.
+ * - A failure of the token store is `store_unavailable` (503): fail closed.
+ * - A throw from the application's own callback (`resolveUser`, `claimsFor`, `findUser` …) or
+ *   from tokenward itself is NOT a store outage: it is rethrown as it is (the framework answers
+ *   500 with its cause) and reported as an `error` event.
+ * - The realm is applied once, at the boundary of each public operation.
+ */
+import type { TokenStore } from '../stores/types.js'
+import type { VerifiedTokenCache } from './cache.js'
+import { AuthError, isAuthError } from './errors.js'
+import type { KeySet } from './keys.js'
+import type { ResolvedOptions } from './options.js'
+import type { AuthEvent, AuthOptions, DistributiveOmit } from './types.js'
+
+/** Keys are imported once, in the background; `current` is set as soon as they are. */
+export interface KeyRing {
+  current: KeySet | undefined
+  readonly ready: Promise<KeySet>
+}
+
+/** What every operation module works with. One object per `createAuth`, never rebuilt. */
+export interface AuthCore {
+  /** The options as given (the application's callbacks are read from here). */
+  readonly options: AuthOptions<object, unknown>
+  /** Checked settings with defaults applied. */
+  readonly settings: ResolvedOptions
+  readonly keys: KeyRing
+  readonly store: TokenStore
+  readonly cache: VerifiedTokenCache | undefined
+  /** Clock, epoch ms. */
+  readonly now: () => number
+  /** Sends an audit event to `onEvent`; never throws. */
+  readonly emit: (event: DistributiveOmit<AuthEvent, 'at'>) => void
+  /** Latest subject cutoff set by this process, epoch ms (issue times are kept after it). */
+  lastCutoffMs: number
+}
+
+/** The key set, or a promise of it while the keys are still being imported. */
+export function keysOf(core: AuthCore): KeySet | Promise<KeySet> {
+  return core.keys.current ?? core.keys.ready
+}
+
+// --- the error boundary ------------------------------------------------------------------------------
+
+/** A store call threw or rejected: `store_unavailable` (an AuthError it threw stays as it is). */
+export function storeFailure(err: unknown): AuthError {
+  return isAuthError(err)
+    ? err
+    : new AuthError('store_unavailable', 'the token store is unavailable', { cause: err })
+}
+
+/** Runs one store call; its failure becomes `store_unavailable`. */
+export async function storeCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (err) {
+    throw storeFailure(err)
+  }
+}
+
+/**
+ * Runs one of the application's callbacks. An AuthError it throws is its answer (e.g. an app that
+ * throws `store_unavailable` itself when its database is down); anything else is a bug or an
+ * outage of the app's, reported as an `error` event and rethrown as it is — never dressed up as a
+ * token-store outage.
+ */
+export async function callback<T>(
+  emit: AuthCore['emit'],
+  source: string,
+  call: () => T | Promise<T>,
+): Promise<T> {
+  try {
+    return await call()
+  } catch (err) {
+    throw callbackFailure(emit, source, err)
+  }
+}
+
+/** The boundary's decision for a callback's throw (see {@link callback}). */
+export function callbackFailure(emit: AuthCore['emit'], source: string, err: unknown): unknown {
+  if (!isAuthError(err)) emit({ type: 'error', source, error: err })
+  return err
+}
+
+/** `err` with `realm` in its `WWW-Authenticate` challenge (an AuthError), else `err` as it is. */
+export function applyRealm(realm: string, err: unknown): unknown {
+  if (!isAuthError(err) || err.realm === realm) return err
+  return new AuthError(err.code, err.message, {
+    realm,
+    scope: err.scope,
+    retryAfter: err.retryAfter,
+    claim: err.claim,
+    cause: err.cause,
+  })
+}
+
+/** The configured realm on an AuthError (applied once, where a public operation returns). */
+export function withRealm(core: AuthCore, err: unknown): unknown {
+  return applyRealm(core.settings.realm, err)
+}
+
+/** A rejected promise carrying `err` with the realm applied. */
+export function rejectWithRealm(core: AuthCore, err: unknown): Promise<never> {
+  return Promise.reject(withRealm(core, err))
+}

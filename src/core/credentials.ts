@@ -1,0 +1,116 @@
+/**
+ * Credentials in: the access token of a request (RFC 6750 Bearer header, or the access cookie in
+ * cookie mode), the double-submit CSRF check for cookie-authenticated unsafe methods, and header
+ * access over both header shapes (Fetch `Headers`, Node's record).
+ */
+import { csrfMatches, parseCookies, type ResolvedCookies } from './cookies.js'
+import { AuthError } from './errors.js'
+import type { CredentialSource, CredentialsInput, HeadersInput } from './types.js'
+
+/** Reads one header from either header shape. */
+export function getHeader(headers: HeadersInput, name: string): string | undefined {
+  if (typeof (headers as { get?: unknown }).get === 'function') {
+    return (headers as { get(name: string): string | null }).get(name) ?? undefined
+  }
+  const value = (headers as Record<string, string | string[] | undefined>)[name.toLowerCase()]
+  return Array.isArray(value) ? value.join(', ') : value
+}
+
+/** Where the access token of a request was found, and what the CSRF check needs. */
+export interface Credentials {
+  token: string
+  source: CredentialSource
+  method: string | undefined
+  csrfToken: string | null | undefined
+  cookie: string | null | undefined
+}
+
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+const isSpace = (code: number) => code === 32 || code === 9
+
+/**
+ * The token of an `Authorization: Bearer <token>` value (RFC 6750 §2.1: `Bearer` 1*SP b64token,
+ * scheme case-insensitive, exactly one token); `undefined` when the scheme is another. Surrounding
+ * whitespace is tolerated.
+ */
+function bearerToken(header: string): string | undefined {
+  let start = 0
+  let end = header.length
+  while (start < end && isSpace(header.charCodeAt(start))) start++
+  while (end > start && isSpace(header.charCodeAt(end - 1))) end--
+  if (end - start < 6) return undefined
+  const scheme = header.slice(start, start + 6)
+  if (scheme !== 'Bearer' && scheme.toLowerCase() !== 'bearer') return undefined
+  let i = start + 6
+  if (i < end && header.charCodeAt(i) !== 32) return undefined // e.g. "Bearerx" is another scheme
+  while (i < end && header.charCodeAt(i) === 32) i++
+  const token = header.slice(i, end)
+  // Exactly one token. Its characters are checked by the token parser (base64url only, stricter
+  // than b64token) — or were, for a token already in the verified-token cache.
+  if (i === start + 6 || token.includes(' ') || token.includes('\t'))
+    throw new AuthError(
+      'token_malformed',
+      'the Authorization header must be "Bearer <token>" with exactly one token',
+    )
+  return token
+}
+
+/** Pulls the access token and its source from the input. Throws `token_missing` / `token_malformed`. */
+function extractCredentials(input: CredentialsInput, cookies: ResolvedCookies | undefined): Credentials {
+  if (typeof input === 'string')
+    return { token: input, source: 'header', method: undefined, csrfToken: undefined, cookie: undefined }
+  let authorization: string | null | undefined
+  let cookie: string | null | undefined
+  let method: string | undefined
+  let csrfToken: string | null | undefined
+  if (typeof input === 'object' && input !== null && typeof (input as Request).headers?.get === 'function') {
+    const request = input as Request
+    authorization = request.headers.get('authorization')
+    cookie = request.headers.get('cookie')
+    method = request.method
+    csrfToken = cookies ? request.headers.get(cookies.csrfHeader) : undefined
+  } else if (typeof input === 'object' && input !== null && 'headers' in input && input.headers) {
+    const { headers } = input
+    authorization = getHeader(headers, 'authorization')
+    cookie = getHeader(headers, 'cookie')
+    method = input.method
+    csrfToken = cookies ? getHeader(headers, cookies.csrfHeader) : undefined
+  } else if (typeof input === 'object' && input !== null) {
+    const o = input as {
+      authorization?: string | null
+      cookie?: string | null
+      method?: string
+      csrfToken?: string | null
+    }
+    authorization = o.authorization
+    cookie = o.cookie
+    method = o.method
+    csrfToken = o.csrfToken
+  }
+  if (typeof authorization === 'string' && authorization.length > 0) {
+    const token = bearerToken(authorization)
+    if (token !== undefined) return { token, source: 'header', method, csrfToken, cookie }
+  }
+  if (cookies && cookie) {
+    const token = parseCookies(cookie)[cookies.names.access]
+    if (token) return { token, source: 'cookie', method, csrfToken, cookie }
+  }
+  throw new AuthError('token_missing', 'no bearer token was presented')
+}
+
+/**
+ * The access token of a request, with the CSRF rule applied: in cookie mode, a request
+ * authenticated by the cookie with an unsafe method must carry the CSRF header (403 otherwise).
+ */
+export function credentialsOf(input: CredentialsInput, cookies: ResolvedCookies | undefined): Credentials {
+  const credentials = extractCredentials(input, cookies)
+  if (
+    credentials.source === 'cookie' &&
+    cookies &&
+    UNSAFE_METHODS.has((credentials.method ?? 'GET').toUpperCase()) &&
+    !csrfMatches(cookies, credentials.cookie, credentials.csrfToken)
+  ) {
+    throw new AuthError('csrf_failed', 'a cookie-authenticated request must carry the CSRF header')
+  }
+  return credentials
+}

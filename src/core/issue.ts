@@ -1,0 +1,109 @@
+/**
+ * Issuing: a new login's access + refresh token pair (a new token family), and the signing that
+ * refresh and one-time tokens share. Registered claims are tokenward's; callers set the rest.
+ */
+import { RESERVED_CLAIMS } from './claims.js'
+import { type AuthCore, keysOf } from './context.js'
+import type { ResolvedKey } from './keys.js'
+import { randomId, signToken } from './tokens.js'
+import type { ClaimsInput, TokenPair } from './types.js'
+
+/** `sub` must be a non-empty string (a configuration or programming mistake otherwise). */
+export function checkSubject(sub: unknown): string {
+  if (typeof sub !== 'string' || sub.length === 0)
+    throw new TypeError('tokenward: claims need a non-empty string `sub`')
+  return sub
+}
+
+/** The caller's own claims: everything but the registered ones tokenward sets. */
+export function customClaims(claims: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(claims)) if (!RESERVED_CLAIMS.has(name)) out[name] = value
+  return out
+}
+
+/**
+ * Issue time, epoch seconds. Monotonic past the last subject cutoff of this process: a token
+ * issued right after `revokeSubject` always has a later `iat` than the cutoff, even within the
+ * same millisecond.
+ */
+export function issueAt(core: AuthCore): number {
+  return Math.max(core.now(), core.lastCutoffMs + 1) / 1000
+}
+
+/** The key that signs; a verify-only configuration (remote JWKS, public keys only) cannot issue. */
+export async function signingKey(core: AuthCore): Promise<ResolvedKey> {
+  const keys = await keysOf(core)
+  if (!keys.signing)
+    throw new TypeError('tokenward: this configuration is verify-only (no private key to sign with)')
+  return keys.signing
+}
+
+/** `iss`, `sub`, `aud`, `iat`: what every token of this Auth carries. */
+export function baseClaims(core: AuthCore, sub: string, iat: number): Record<string, unknown> {
+  const { issuer, audienceClaim } = core.settings
+  return {
+    ...(issuer !== undefined ? { iss: issuer } : {}),
+    sub,
+    ...(audienceClaim !== undefined ? { aud: audienceClaim } : {}),
+    iat,
+  }
+}
+
+/** Signs an access token of family `fid`. */
+export async function signAccess(
+  core: AuthCore,
+  sub: string,
+  custom: Record<string, unknown>,
+  fid: string,
+): Promise<string> {
+  const key = await signingKey(core)
+  const iat = issueAt(core)
+  const exp = Math.floor(iat) + core.settings.accessTtl
+  return signToken(key, 'access', { ...baseClaims(core, sub, iat), exp, jti: randomId(), fid, ...custom })
+}
+
+/** Signs an access + refresh token pair of family `fid`. */
+export async function signPair(
+  core: AuthCore,
+  sub: string,
+  custom: Record<string, unknown>,
+  fid: string,
+): Promise<TokenPair> {
+  const key = await signingKey(core)
+  const { accessTtl, refreshTtl } = core.settings
+  const iat = issueAt(core)
+  const base = baseClaims(core, sub, iat)
+  const [accessToken, refreshToken] = await Promise.all([
+    signToken(key, 'access', { ...base, exp: Math.floor(iat) + accessTtl, jti: randomId(), fid, ...custom }),
+    signToken(key, 'refresh', {
+      ...base,
+      exp: Math.floor(iat) + refreshTtl,
+      jti: randomId(),
+      fid,
+      ...custom,
+    }),
+  ])
+  return {
+    accessToken,
+    refreshToken,
+    tokenType: 'Bearer',
+    expiresIn: accessTtl,
+    refreshExpiresIn: refreshTtl,
+  }
+}
+
+/** `auth.issueTokens`: a new login, a new token family. */
+export async function issueTokens(core: AuthCore, input: ClaimsInput<object>): Promise<TokenPair> {
+  if (typeof input !== 'object' || input === null)
+    throw new TypeError('tokenward: issueTokens needs a claims object')
+  const sub = checkSubject(input.sub)
+  for (const name of Object.keys(input)) {
+    if (name !== 'sub' && RESERVED_CLAIMS.has(name))
+      throw new TypeError(`tokenward: claim \`${name}\` is set by tokenward`)
+  }
+  const fid = randomId()
+  const pair = await signPair(core, sub, customClaims(input as Record<string, unknown>), fid)
+  core.emit({ type: 'tokens_issued', sub, fid })
+  return pair
+}

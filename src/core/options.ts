@@ -1,0 +1,301 @@
+/**
+ * Every default and every check of `createAuth`'s options, once, at construction (the way
+ * fast-jwt's `createVerifier` does it): numbers finite and in range, durations parsed, callbacks
+ * callable, unknown option names rejected with the closest valid name. A typo or a `NaN` must
+ * fail at start-up, never switch a protection off at run time.
+ *
+ * The small validators at the top are shared with the HTTP layer's route options.
+ */
+import type { TokenStore } from '../stores/types.js'
+import {
+  DEFAULT_ACCESS_TTL,
+  DEFAULT_CLOCK_TOLERANCE,
+  DEFAULT_MAX_TOKEN_LENGTH,
+  DEFAULT_REALM,
+  DEFAULT_REFRESH_TTL,
+} from './constants.js'
+import { type CookieOptions, type ResolvedCookies, resolveCookies } from './cookies.js'
+import { type Duration, toSeconds } from './duration.js'
+import { validateKeyOptions } from './keys.js'
+import type { AuthOptions } from './types.js'
+
+// --- validators (shared with src/http/options.ts) ---------------------------------------------------------
+
+/** Edit distance, for "did you mean" hints. */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!
+    row[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!
+      const cost = a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1
+      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + cost)
+      diagonal = above
+    }
+  }
+  return row[b.length]!
+}
+
+/** The candidate closest to `name`, when it is close enough to be a likely typo. */
+export function closestName(name: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined
+  let bestDistance = Number.POSITIVE_INFINITY
+  for (const candidate of candidates) {
+    const d = distance(name, candidate)
+    if (d < bestDistance) {
+      best = candidate
+      bestDistance = d
+    }
+  }
+  if (best === undefined) return undefined
+  const a = name.toLowerCase()
+  const b = best.toLowerCase()
+  const close =
+    candidates.length === 1 ||
+    bestDistance <= Math.max(2, Math.floor(name.length / 3)) ||
+    a.startsWith(b) ||
+    b.startsWith(a)
+  return close ? best : undefined
+}
+
+/** Throws a `TypeError` naming the closest valid name for every unknown key of `given`. */
+export function checkNames(given: object, known: readonly string[], where: string): void {
+  for (const name of Object.keys(given)) {
+    if (known.includes(name)) continue
+    const hint = closestName(name, known)
+    throw new TypeError(
+      `tokenward: unknown option \`${name}\` in ${where}` +
+        (hint ? ` — did you mean \`${hint}\`?` : ` (valid: ${known.join(', ')})`),
+    )
+  }
+}
+
+/** A plain options object (or `undefined`); anything else is a `TypeError`. */
+export function objectOption<T extends object>(value: T | undefined, name: string): T | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new TypeError(`tokenward: \`${name}\` must be an object`)
+  return value
+}
+
+/** An integer in `[min, max]`, or the default when not given. `NaN`, `Infinity` and fractions throw. */
+export function integerOption(
+  value: number | undefined,
+  name: string,
+  { min, max = Number.MAX_SAFE_INTEGER, fallback }: { min: number; max?: number; fallback: number },
+): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    throw new TypeError(
+      `tokenward: \`${name}\` must be a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? '' : ` to ${max}`}, got ${String(value)}`,
+    )
+  return value
+}
+
+/** A duration in seconds, at least `min` (default 0), or the default when not given. */
+export function durationOption(
+  value: Duration | undefined,
+  name: string,
+  { min = 0, fallback }: { min?: number; fallback: Duration },
+): number {
+  const seconds = toSeconds(value ?? fallback, name)
+  if (seconds < min) throw new TypeError(`tokenward: \`${name}\` must be at least ${min} s, got ${seconds} s`)
+  return seconds
+}
+
+/** A function, or `undefined`. */
+export function functionOption<F>(value: F | undefined, name: string): F | undefined {
+  if (value !== undefined && typeof value !== 'function')
+    throw new TypeError(`tokenward: \`${name}\` must be a function, got ${typeof value}`)
+  return value
+}
+
+/** `true`, `false` or `undefined`. */
+export function booleanOption(value: boolean | undefined, name: string): boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean')
+    throw new TypeError(`tokenward: \`${name}\` must be true or false, got ${String(value)}`)
+  return value
+}
+
+const COOKIE_OPTION_NAMES = ['names', 'domain', 'path', 'sameSite', 'secure', 'csrfHeader'] as const
+const SAME_SITE = ['strict', 'lax', 'none']
+
+/** Cookie mode settings, checked and with every default filled in; `undefined` when off. */
+export function cookieOption(
+  value: boolean | CookieOptions | undefined,
+  name: string,
+): ResolvedCookies | undefined {
+  if (value === undefined || typeof value === 'boolean') return resolveCookies(value)
+  objectOption(value, name)
+  checkNames(value, COOKIE_OPTION_NAMES, `\`${name}\``)
+  if (value.names !== undefined) {
+    objectOption(value.names, `${name}.names`)
+    checkNames(value.names, ['access', 'refresh', 'csrf'], `\`${name}.names\``)
+  }
+  if (value.sameSite !== undefined && !SAME_SITE.includes(value.sameSite))
+    throw new TypeError(`tokenward: \`${name}.sameSite\` must be 'strict', 'lax' or 'none'`)
+  if (value.sameSite === 'none' && value.secure === false)
+    throw new TypeError(`tokenward: \`${name}\` with sameSite 'none' needs secure cookies`)
+  return resolveCookies(value)
+}
+
+// --- createAuth -----------------------------------------------------------------------------------------------
+
+/** Every option name `createAuth` knows. */
+export const AUTH_OPTION_NAMES = [
+  'secret',
+  'algorithm',
+  'keys',
+  'jwks',
+  'jwksOptions',
+  'issuer',
+  'audience',
+  'accessTokenTtl',
+  'refreshTokenTtl',
+  'clockTolerance',
+  'maxTokenLength',
+  'store',
+  'resolveUser',
+  'claimsFor',
+  'claimsSchema',
+  'roleHierarchy',
+  'rolePermissions',
+  'onEvent',
+  'reuseGrace',
+  'rotateRefreshTokens',
+  'realm',
+  'cookies',
+  'cache',
+  'now',
+] as const
+
+const STORE_METHODS = ['revoke', 'isRevoked', 'consume', 'setCutoff', 'getCutoff', 'hit'] as const
+
+/** `createAuth`'s options with every default applied and every value checked. */
+export interface ResolvedOptions {
+  realm: string
+  /** Seconds. */
+  accessTtl: number
+  refreshTtl: number
+  tolerance: number
+  reuseGrace: number
+  /** A family's revocation must outlive every token of the family: no descendant outlives this. */
+  familyLifetime: number
+  maxTokenLength: number
+  issuer: string | undefined
+  /** The `aud` claim issued tokens carry (as given). */
+  audienceClaim: string | string[] | undefined
+  /** Audiences a token may be for (any one). */
+  audiences: readonly string[] | undefined
+  rotateRefreshTokens: boolean
+  cookies: ResolvedCookies | undefined
+  /** Verified-token cache size; 0 = off. */
+  cacheEntries: number
+  store: TokenStore | undefined
+  now: () => number
+}
+
+function checkStore(store: TokenStore | undefined): TokenStore | undefined {
+  if (store === undefined) return undefined
+  if (typeof store !== 'object' || store === null)
+    throw new TypeError(
+      'tokenward: `store` must be a TokenStore such as memoryStore() or redisStore({ client })',
+    )
+  const missing = STORE_METHODS.filter(
+    (m) => typeof (store as unknown as Record<string, unknown>)[m] !== 'function',
+  )
+  if (missing.length > 0)
+    throw new TypeError(
+      `tokenward: \`store\` lacks ${missing.join(', ')} — a TokenStore needs ${STORE_METHODS.join(', ')} ` +
+        '(docs/custom-store.md; prove yours with runTokenStoreConformance from tokenward/testing)',
+    )
+  return store
+}
+
+function stringOption(value: string | undefined, name: string): string | undefined {
+  if (value !== undefined && (typeof value !== 'string' || value.length === 0))
+    throw new TypeError(`tokenward: \`${name}\` must be a non-empty string`)
+  return value
+}
+
+function audienceOption(value: string | string[] | undefined): readonly string[] | undefined {
+  if (value === undefined) return undefined
+  const list = [value].flat()
+  if (list.length === 0 || list.some((a) => typeof a !== 'string' || a.length === 0))
+    throw new TypeError('tokenward: `audience` must be a non-empty string or a list of them')
+  return list
+}
+
+function cacheOption(value: AuthOptions['cache']): number {
+  if (value === undefined || value === true) return 10_000
+  if (value === false) return 0
+  objectOption(value, 'cache')
+  checkNames(value, ['maxEntries'], '`cache`')
+  return integerOption(value.maxEntries, 'cache.maxEntries', { min: 1, fallback: 10_000 })
+}
+
+function checkCallbacks(options: AuthOptions<object, unknown>): void {
+  functionOption(options.resolveUser, 'resolveUser')
+  functionOption(options.claimsFor, 'claimsFor')
+  functionOption(options.onEvent, 'onEvent')
+  functionOption(options.now, 'now')
+  if (
+    options.claimsSchema !== undefined &&
+    typeof (options.claimsSchema as { '~standard'?: { validate?: unknown } })?.['~standard']?.validate !==
+      'function'
+  )
+    throw new TypeError('tokenward: `claimsSchema` must be a Standard Schema (zod, valibot, arktype …)')
+  objectOption(options.roleHierarchy, 'roleHierarchy')
+  objectOption(options.rolePermissions, 'rolePermissions')
+}
+
+/**
+ * Checks `createAuth`'s options and fills in the defaults. Throws a `TypeError` naming the option
+ * and the fix for every mistake.
+ */
+export function resolveOptions(options: AuthOptions<object, unknown>): ResolvedOptions {
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('tokenward: createAuth needs an options object')
+  checkNames(options, AUTH_OPTION_NAMES, 'createAuth')
+  validateKeyOptions(options)
+  if (objectOption(options.jwksOptions, 'jwksOptions'))
+    checkNames(
+      options.jwksOptions!,
+      ['algorithms', 'timeout', 'cacheMaxAge', 'cooldown', 'headers'],
+      '`jwksOptions`',
+    )
+  checkCallbacks(options)
+  const accessTtl = durationOption(options.accessTokenTtl, 'accessTokenTtl', {
+    min: 1,
+    fallback: DEFAULT_ACCESS_TTL,
+  })
+  const refreshTtl = durationOption(options.refreshTokenTtl, 'refreshTokenTtl', {
+    min: 1,
+    fallback: DEFAULT_REFRESH_TTL,
+  })
+  const tolerance = durationOption(options.clockTolerance, 'clockTolerance', {
+    fallback: DEFAULT_CLOCK_TOLERANCE,
+  })
+  return {
+    realm: stringOption(options.realm, 'realm') ?? DEFAULT_REALM,
+    accessTtl,
+    refreshTtl,
+    tolerance,
+    reuseGrace: durationOption(options.reuseGrace, 'reuseGrace', { fallback: 0 }),
+    familyLifetime: Math.max(accessTtl, refreshTtl) + tolerance,
+    maxTokenLength: integerOption(options.maxTokenLength, 'maxTokenLength', {
+      min: 64,
+      max: 1024 * 1024,
+      fallback: DEFAULT_MAX_TOKEN_LENGTH,
+    }),
+    issuer: stringOption(options.issuer, 'issuer'),
+    audienceClaim: options.audience,
+    audiences: audienceOption(options.audience),
+    rotateRefreshTokens: booleanOption(options.rotateRefreshTokens, 'rotateRefreshTokens') ?? true,
+    cookies: cookieOption(options.cookies, 'cookies'),
+    cacheEntries: cacheOption(options.cache),
+    store: checkStore(options.store),
+    now: options.now ?? Date.now,
+  }
+}

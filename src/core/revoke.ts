@@ -1,0 +1,52 @@
+/**
+ * Revocation: one token (an access or one-time token until its `exp`; a refresh token takes its
+ * whole family with it) and a whole subject ("log out everywhere": a cutoff before which every
+ * token of the subject is rejected).
+ */
+import { type AuthCore, keysOf, storeCall, withRealm } from './context.js'
+import { AuthError } from './errors.js'
+import { checkSubject } from './issue.js'
+import { revokeFamily } from './refresh.js'
+import { checkSignature, decodePayload, kindOfTyp, parseToken } from './tokens.js'
+
+/** `auth.revoke`: the signature must check out; expiry does not matter (a stale token is harmless). */
+export async function revoke(core: AuthCore, token: string): Promise<void> {
+  try {
+    const parsed = parseToken(token, core.settings.maxTokenLength)
+    await checkSignature(parsed, await keysOf(core))
+    const kind = kindOfTyp(parsed.header.typ)
+    if (!kind) throw new AuthError('token_wrong_type', 'only tokens issued by tokenward can be revoked')
+    const payload = decodePayload(parsed)
+    const sub = typeof payload.sub === 'string' ? payload.sub : undefined
+    const jti = typeof payload.jti === 'string' ? payload.jti : undefined
+    const exp = typeof payload.exp === 'number' ? payload.exp : undefined
+    if (!sub || !jti || exp === undefined)
+      throw new AuthError('token_claim_invalid', 'the token lacks sub, jti or exp')
+    const fid = typeof payload.fid === 'string' ? payload.fid : undefined
+    if (kind === 'refresh' && fid) {
+      await revokeFamily(core, fid, sub)
+    } else {
+      // An access or one-time token stays revoked until it would have expired anyway.
+      const until = exp + core.settings.tolerance
+      if (until <= core.now() / 1000) return
+      await storeCall(() => core.store.revoke(jti, until, sub))
+    }
+    core.emit({ type: 'token_revoked', sub, kind, fid })
+  } catch (err) {
+    throw withRealm(core, err)
+  }
+}
+
+/** `auth.revokeSubject`: every token of `sub` issued until now is rejected. */
+export async function revokeSubject(core: AuthCore, sub: string): Promise<void> {
+  checkSubject(sub)
+  const nowMs = Math.max(core.now(), core.lastCutoffMs)
+  core.lastCutoffMs = nowMs
+  const until = nowMs / 1000 + core.settings.familyLifetime
+  try {
+    await storeCall(() => core.store.setCutoff(sub, nowMs / 1000, until))
+  } catch (err) {
+    throw withRealm(core, err)
+  }
+  core.emit({ type: 'subject_revoked', sub })
+}

@@ -1,0 +1,257 @@
+/**
+ * The public types of the core: options, the Auth object, contexts, events. No behaviour lives
+ * here; each operation module (verify, authenticate, issue, refresh, revoke, one-time) implements
+ * one part of {@link Auth}.
+ */
+import type { TokenStore } from '../stores/types.js'
+import type { RegisteredClaims } from './claims.js'
+import type { CookieOptions, ResolvedCookies } from './cookies.js'
+import type { Duration } from './duration.js'
+import type { Requirement, RoleHierarchy } from './guards.js'
+import type { JSONWebKeySet, KeyOptions } from './keys.js'
+import type { TokenKind } from './tokens.js'
+
+/** Request headers as a Fetch `Headers` or a Node-style record (lower-case names). */
+export type HeadersInput =
+  | { get(name: string): string | null }
+  | Record<string, string | string[] | undefined>
+
+/** Claims an app puts in tokens when it does not declare its own type. */
+export interface DefaultClaims {
+  /** Roles, checked by `authorize({ roles })` with the role hierarchy. */
+  roles?: string[]
+  /** OAuth scopes, space-separated (RFC 8693 §4.2). */
+  scope?: string
+  /** Permissions, checked by `authorize({ permissions })`. */
+  permissions?: string[]
+  [claim: string]: unknown
+}
+
+/** The claims of a verified access token: registered claims plus the app's own. */
+export type AccessClaims<C extends object = DefaultClaims> = RegisteredClaims & C
+
+/** What `issueTokens` takes: the subject plus the app's claims. */
+export type ClaimsInput<C extends object = DefaultClaims> = { sub: string } & C
+
+/** A Standard Schema v1 validator (zod ≥ 3.24, valibot ≥ 1, arktype ≥ 2 …), as far as tokenward needs it. */
+export interface StandardSchemaV1<Input = unknown, Output = Input> {
+  readonly '~standard': {
+    readonly version: 1
+    readonly vendor: string
+    readonly validate: (
+      value: unknown,
+    ) =>
+      | { readonly value: Output; readonly issues?: undefined }
+      | { readonly issues: ReadonlyArray<{ readonly message: string }> }
+      | Promise<
+          | { readonly value: Output; readonly issues?: undefined }
+          | { readonly issues: ReadonlyArray<{ readonly message: string }> }
+        >
+    readonly types?: { readonly input: Input; readonly output: Output } | undefined
+  }
+}
+
+/** A newly issued access + refresh token pair. */
+export interface TokenPair {
+  accessToken: string
+  refreshToken: string
+  tokenType: 'Bearer'
+  /** Access token lifetime, seconds. */
+  expiresIn: number
+  /** Refresh token lifetime, seconds. */
+  refreshExpiresIn: number
+}
+
+/** Where the credentials of a request came from. */
+export type CredentialSource = 'header' | 'cookie'
+
+/** What `authenticate` returns: the token, its claims, the user, and the roles and scopes it grants. */
+export interface AuthContext<C extends object = DefaultClaims, U = AccessClaims<C>> {
+  /** The access token (never log it). */
+  token: string
+  claims: AccessClaims<C>
+  /** From `resolveUser`; the claims themselves when no resolver is configured. */
+  user: U
+  roles: string[]
+  scopes: string[]
+  source: CredentialSource
+}
+
+/**
+ * Credentials to authenticate: a Fetch `Request`, a raw token string, or the header values an
+ * adapter read from its framework's request.
+ */
+export type CredentialsInput =
+  | string
+  | Request
+  | {
+      /** The request headers (Fetch `Headers` or a Node-style record); `authorization`, `cookie` and the CSRF header are read from them. */
+      headers: HeadersInput
+      /** The HTTP method (cookie mode checks CSRF on unsafe methods). */
+      method?: string | undefined
+    }
+  | {
+      /** The `Authorization` header value. */
+      authorization?: string | null | undefined
+      /** The `Cookie` header value (read only in cookie mode). */
+      cookie?: string | null | undefined
+      /** The HTTP method (cookie mode checks CSRF on unsafe methods). */
+      method?: string | undefined
+      /** The CSRF header value (cookie mode). */
+      csrfToken?: string | null | undefined
+    }
+
+/** An audit event. Never carries a token or a password. */
+export type AuthEvent = {
+  /** Epoch ms. */
+  at: number
+} & (
+  | { type: 'tokens_issued'; sub: string; fid: string }
+  | { type: 'token_refreshed'; sub: string; fid: string }
+  | { type: 'refresh_reused'; sub: string; fid: string }
+  | { type: 'token_revoked'; sub: string; kind: TokenKind; fid?: string | undefined }
+  | { type: 'subject_revoked'; sub: string }
+  | { type: 'one_time_token_consumed'; sub: string; purpose: string }
+  | { type: 'authentication_failed'; code: string; reason: string }
+  | { type: 'login_succeeded'; username: string; sub: string; address: string }
+  | { type: 'login_failed'; username: string; address: string; reason: string }
+  | { type: 'rate_limited'; username: string; address: string; reason: string }
+  | { type: 'logout'; sub: string }
+  | {
+      type: 'error'
+      /** The application callback (or tokenward step) that threw: `resolveUser`, `findUser`, `claimsFor` … */
+      source: string
+      /** What it threw. It reaches the framework's error handling too (a 500, not a 503). */
+      error: unknown
+    }
+  | {
+      type: 'warning'
+      /** What is weaker than it should be, and how to fix it. Sent once per cause. */
+      message: string
+    }
+)
+
+/** Options of {@link createAuth}. */
+export interface AuthOptions<C extends object = DefaultClaims, U = AccessClaims<C>> extends KeyOptions {
+  /** `iss` of issued tokens; when set, tokens with another issuer are rejected. */
+  issuer?: string
+  /** `aud` of issued tokens; when set, tokens for no listed audience are rejected. */
+  audience?: string | string[]
+  /** Access token lifetime (default `'15m'`). */
+  accessTokenTtl?: Duration
+  /** Refresh token lifetime (default `'7d'`). */
+  refreshTokenTtl?: Duration
+  /** Leeway for `exp`, `nbf` and `iat` between clocks (default `'5s'`). */
+  clockTolerance?: Duration
+  /** Longest token accepted, in characters (default 8192). Longer input is rejected before any parsing. */
+  maxTokenLength?: number
+  /** Where revocations and spent tokens live (default `memoryStore()`). */
+  store?: TokenStore
+  /**
+   * Looks the user up from verified claims; `null` rejects the request with `user_not_found`
+   * (deleted or inactive users). Runs on every authenticated request — keep it fast.
+   */
+  resolveUser?: (claims: AccessClaims<C>) => U | null | undefined | Promise<U | null | undefined>
+  /** Maps a user to token claims on refresh (and on login through the auth routes). */
+  claimsFor?: (
+    user: U,
+  ) =>
+    | (Omit<ClaimsInput<C>, 'sub'> & { sub?: string })
+    | Promise<Omit<ClaimsInput<C>, 'sub'> & { sub?: string }>
+  /**
+   * A Standard Schema (zod, valibot, arktype) run on verified claims; failure is `token_claim_invalid`.
+   * Its output becomes the claims, except the registered ones (`exp`, `jti`, `sub`, …), which stay as verified.
+   */
+  claimsSchema?: StandardSchemaV1
+  /** `{ admin: ['editor'], editor: ['user'] }`: roles granted by other roles. */
+  roleHierarchy?: RoleHierarchy
+  /** `{ editor: ['posts:write'] }`: permissions granted by roles (after the hierarchy). */
+  rolePermissions?: RoleHierarchy
+  /** Audit hook. Errors it throws are swallowed; it must not block. */
+  onEvent?: (event: AuthEvent) => void | Promise<void>
+  /**
+   * `false`: a refresh returns a new access token and the SAME refresh token (still revocable,
+   * still bound to its session) instead of rotating it. Default `true` (rotation with reuse
+   * detection, RFC 9700 §4.14.2). See docs/concepts.md for when to turn it off.
+   */
+  rotateRefreshTokens?: boolean
+  /** How long a spent refresh token may be presented again without counting as reuse (default 0). */
+  reuseGrace?: Duration
+  /** Realm named in `WWW-Authenticate` (default `"tokenward"`). */
+  realm?: string
+  /** Cookie mode: read the access token from a cookie too (with CSRF checks). */
+  cookies?: boolean | CookieOptions
+  /**
+   * Cache of verified access tokens, keyed by the whole token, never outliving `exp`; revocation is
+   * still checked on every hit. Default on, 10 000 entries. `false` turns it off.
+   */
+  cache?: boolean | { maxEntries?: number }
+  /** Clock, epoch milliseconds (default `Date.now`). Tests inject one. */
+  now?: () => number
+}
+
+/** Options of `authenticate` calls (adapters pass their own). */
+export interface AuthenticateOptions {
+  /** Overrides the `cookies` option of `createAuth` for this call. */
+  cookies?: boolean | CookieOptions
+}
+
+/** Options of {@link Auth.refresh}. */
+export interface RefreshOptions<C extends object, U> {
+  /** Overrides `claimsFor` of `createAuth` for this rotation. */
+  claimsFor?: AuthOptions<C, U>['claimsFor']
+}
+
+/** The object `createAuth` returns. */
+export interface Auth<C extends object = DefaultClaims, U = AccessClaims<C>> {
+  /** Resolves when every key is imported; rejects with the configuration error if one is bad. */
+  ready(): Promise<void>
+  /** Issues an access + refresh token pair for a new login (a new token family). */
+  issueTokens(claims: ClaimsInput<C>): Promise<TokenPair>
+  /** Verifies an access token, including revocation. Throws {@link AuthError}. */
+  verifyAccessToken(token: string): Promise<AccessClaims<C>>
+  /** Verifies a refresh token, including revocation; does not spend it. Throws {@link AuthError}. */
+  verifyRefreshToken(token: string): Promise<AccessClaims<C> & { fid: string }>
+  /** Finds the credentials, verifies them and resolves the user. Throws {@link AuthError}. */
+  authenticate(input: CredentialsInput, options?: AuthenticateOptions): Promise<AuthContext<C, U>>
+  /** Throws 403 {@link AuthError} unless the context meets the requirement. */
+  authorize(ctx: Pick<AuthContext<C, U>, 'claims'>, requirement: Requirement): void
+  /** Rotates a refresh token: the old one is spent; presenting it again revokes the whole family. */
+  refresh(refreshToken: string, options?: RefreshOptions<C, U>): Promise<TokenPair>
+  /** Revokes an access token (until its `exp`) or a refresh token (its whole family). */
+  revoke(token: string): Promise<void>
+  /** Rejects every token of `sub` issued until now ("log out everywhere"). */
+  revokeSubject(sub: string): Promise<void>
+  /** Issues a single-use token for `purpose` (password reset, e-mail verification …). */
+  issueOneTimeToken(
+    purpose: string,
+    sub: string,
+    ttl?: Duration,
+    claims?: Record<string, unknown>,
+  ): Promise<string>
+  /** Spends a one-time token and returns its subject; a second call fails with `token_revoked`. */
+  consumeOneTimeToken(token: string, purpose: string): Promise<string>
+  /** The public JWK Set of the asymmetric keys (for `/.well-known/jwks.json`). */
+  jwks(): JSONWebKeySet
+  /** Emits an audit event through `onEvent` (used by the auth routes). */
+  emit(event: DistributiveOmit<AuthEvent, 'at'>): void
+  /** Empties the verified-token cache. */
+  clearCache(): void
+  /** The resolved settings, read by adapters and route handlers. */
+  readonly settings: AuthSettings
+}
+
+/** `Omit` applied to each member of a union. */
+export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
+
+/** Settings with defaults applied (read-only). */
+export interface AuthSettings {
+  realm: string
+  accessTokenTtl: number
+  refreshTokenTtl: number
+  clockTolerance: number
+  cookies: ResolvedCookies | undefined
+  store: TokenStore
+  /** Clock, epoch ms. */
+  now: () => number
+}

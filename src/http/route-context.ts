@@ -1,0 +1,29 @@
+/** The one object every auth route handler takes, built once by `createAuthRoutes`. */
+import { callback } from '../core/context.js'
+import type { Auth, ClaimsInput } from '../core/types.js'
+import type { TokenStore } from '../stores/types.js'
+import type { ResolvedRouteOptions } from './options.js'
+import type { AuthRouteOptions } from './types.js'
+
+/** What the route handlers share. */
+export interface RouteContext {
+  readonly auth: Auth<object, unknown>
+  /** The options as given (the application's callbacks). */
+  readonly options: AuthRouteOptions<unknown, object>
+  /** Checked settings with defaults. */
+  readonly settings: ResolvedRouteOptions
+  readonly store: TokenStore
+  /** Maps a user to token claims (`claimsFor` or the default). */
+  readonly claimsFor: (user: unknown) => ClaimsInput<object> | Promise<ClaimsInput<object>>
+  /** The hash an unknown user's password is checked against (made on first use). */
+  dummyHash: Promise<string> | undefined
+}
+
+/**
+ * Runs one of the application's callbacks (`findUser`, `claimsFor` …) through the error boundary:
+ * its bug or outage reaches the framework's error handling (500) and an `error` event, never a
+ * fake `store_unavailable`.
+ */
+export function appCallback<T>(route: RouteContext, source: string, call: () => T | Promise<T>): Promise<T> {
+  return callback(route.auth.emit, source, call)
+}

@@ -1,0 +1,88 @@
+/**
+ * `POST /login` (and the password grant of `POST /token`): rate limit → user lookup → password
+ * check (the same work for an unknown user) → re-hash when due → a new token pair.
+ */
+import { AuthError } from '../../core/errors.js'
+import { randomId } from '../../core/tokens.js'
+import { clientAddress } from '../address.js'
+import { badRequest, stringField } from '../body.js'
+import { attemptKeys, checkAttempt, countFailure } from '../rate-limit.js'
+import { appCallback, type RouteContext } from '../route-context.js'
+import { tokenResponse } from '../session-cookies.js'
+import type { AuthRouteRequest, AuthRouteResponse, BodyFields } from '../types.js'
+import { loadPasswords } from '../users.js'
+
+const MAX_PASSWORD_BYTES = 1024
+const MAX_USERNAME_LENGTH = 256
+
+/** The user whose password this is, or `undefined`; `newHash` when the stored hash is due an upgrade. */
+async function checkPassword(
+  route: RouteContext,
+  username: string,
+  password: string,
+): Promise<{ user: unknown; newHash?: string }> {
+  const o = route.options
+  if (o.verifyCredentials) {
+    const verifyCredentials = o.verifyCredentials
+    return {
+      user:
+        (await appCallback(route, 'verifyCredentials', () => verifyCredentials(username, password))) ??
+        undefined,
+    }
+  }
+  const passwords = await loadPasswords()
+  const findUser = o.findUser!
+  const found = await appCallback(route, 'findUser', () => findUser(username))
+  const hash = found
+    ? await appCallback(route, 'passwordHashOf', () =>
+        o.passwordHashOf ? o.passwordHashOf(found) : (found as { passwordHash?: unknown }).passwordHash,
+      )
+    : undefined
+  if (!found || typeof hash !== 'string' || hash.length === 0) {
+    // Same work for an unknown user as for a wrong password: timing reveals no usernames.
+    route.dummyHash ??= passwords.hashPassword(`dummy-${randomId()}`, o.passwordOptions)
+    await passwords.verifyPassword(await route.dummyHash, password)
+    return { user: undefined }
+  }
+  if (!(await passwords.verifyPassword(hash, password))) return { user: undefined }
+  if (o.updatePasswordHash && passwords.needsRehash(hash, o.passwordOptions))
+    return { user: found, newHash: await passwords.hashPassword(password, o.passwordOptions) }
+  return { user: found }
+}
+
+function credentialsOf(fields: BodyFields): { username: string; password: string } {
+  const username = stringField(fields, 'username', false) ?? stringField(fields, 'email', true)
+  const password = stringField(fields, 'password', true)
+  if (username.length > MAX_USERNAME_LENGTH) throw badRequest('the username is too long')
+  if (new TextEncoder().encode(password).length > MAX_PASSWORD_BYTES)
+    throw badRequest('the password is longer than 1024 bytes')
+  return { username, password }
+}
+
+/** The login route. */
+export async function login(
+  route: RouteContext,
+  request: AuthRouteRequest,
+  fields: BodyFields,
+): Promise<AuthRouteResponse> {
+  const { auth, settings } = route
+  const { username, password } = credentialsOf(fields)
+  const address = clientAddress(request, settings.proxyHops)
+  const keys = attemptKeys(username, address)
+  await checkAttempt(route, keys, username, address)
+  const { user, newHash } = await checkPassword(route, username, password)
+  if (!user) {
+    await countFailure(route, keys)
+    auth.emit({ type: 'login_failed', username, address, reason: 'invalid credentials' })
+    throw new AuthError('invalid_credentials', 'the username or password is incorrect')
+  }
+  if (newHash !== undefined) {
+    const update = route.options.updatePasswordHash!
+    // A failed re-hash must not fail the login; it is retried on the next one.
+    await appCallback(route, 'updatePasswordHash', () => update(user, newHash)).catch(() => {})
+  }
+  const claims = await appCallback(route, 'claimsFor', () => route.claimsFor(user))
+  const pair = await auth.issueTokens(claims)
+  auth.emit({ type: 'login_succeeded', username, sub: claims.sub, address })
+  return tokenResponse(pair, settings.cookies, settings.prefix)
+}

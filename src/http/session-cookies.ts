@@ -1,0 +1,75 @@
+/**
+ * The session as the browser holds it in cookie mode: the access cookie, the refresh cookie
+ * (scoped to the auth routes only) and the readable CSRF cookie the page echoes in a header.
+ */
+import { csrfMatches, parseCookies, type ResolvedCookies, setCookie } from '../core/cookies.js'
+import { getHeader } from '../core/credentials.js'
+import { AuthError } from '../core/errors.js'
+import { randomId } from '../core/tokens.js'
+import type { TokenPair } from '../core/types.js'
+import { stringField } from './body.js'
+import { json } from './response.js'
+import type { AuthRouteRequest, AuthRouteResponse, BodyFields } from './types.js'
+
+/** The 200 answer of login and refresh: the pair in the body (RFC 6749 §5.1) and, in cookie mode, as cookies. */
+export function tokenResponse(
+  pair: TokenPair,
+  cookies: ResolvedCookies | undefined,
+  prefix: string,
+): AuthRouteResponse {
+  const body: Record<string, unknown> = {
+    access_token: pair.accessToken,
+    refresh_token: pair.refreshToken,
+    token_type: 'bearer',
+    expires_in: pair.expiresIn,
+    refresh_expires_in: pair.refreshExpiresIn,
+  }
+  if (!cookies) return json(body)
+  const csrf = randomId()
+  body.csrf_token = csrf
+  return json(body, [
+    setCookie(cookies, cookies.names.access, pair.accessToken, { maxAge: pair.expiresIn }),
+    // The refresh cookie goes only to the auth routes, never to the rest of the app.
+    setCookie(cookies, cookies.names.refresh, pair.refreshToken, {
+      maxAge: pair.refreshExpiresIn,
+      path: prefix || '/',
+    }),
+    setCookie(cookies, cookies.names.csrf, csrf, { maxAge: pair.refreshExpiresIn, httpOnly: false }),
+  ])
+}
+
+/** `Set-Cookie` values that clear the session cookies (none outside cookie mode). */
+export function clearCookies(cookies: ResolvedCookies | undefined, prefix: string): string[] {
+  if (!cookies) return []
+  return [
+    setCookie(cookies, cookies.names.access, '', { maxAge: 0 }),
+    setCookie(cookies, cookies.names.refresh, '', { maxAge: 0, path: prefix || '/' }),
+    setCookie(cookies, cookies.names.csrf, '', { maxAge: 0, httpOnly: false }),
+  ]
+}
+
+/** The refresh token from the body, or in cookie mode from the refresh cookie (CSRF-checked). */
+export function refreshTokenOf(
+  request: AuthRouteRequest,
+  fields: BodyFields,
+  cookies: ResolvedCookies | undefined,
+): string | undefined {
+  const fromBody = stringField(fields, 'refresh_token', false)
+  if (fromBody !== undefined || !cookies) return fromBody
+  const cookieHeader = getHeader(request.headers, 'cookie')
+  const fromCookie = parseCookies(cookieHeader)[cookies.names.refresh]
+  if (!fromCookie) return undefined
+  if (!csrfMatches(cookies, cookieHeader, getHeader(request.headers, cookies.csrfHeader)))
+    throw new AuthError('csrf_failed', 'a cookie-authenticated request must carry the CSRF header')
+  return fromCookie
+}
+
+/** What `auth.authenticate` needs of a route request (access token by header or cookie). */
+export function credentialsOfRequest(request: AuthRouteRequest, cookies: ResolvedCookies | undefined) {
+  return {
+    authorization: getHeader(request.headers, 'authorization'),
+    cookie: getHeader(request.headers, 'cookie'),
+    method: request.method,
+    csrfToken: cookies ? getHeader(request.headers, cookies.csrfHeader) : undefined,
+  }
+}
