@@ -1,5 +1,8 @@
 // Each seed's flow, end to end over real HTTP on 127.0.0.1 (the apps import the BUILT package).
-import type { AddressInfo } from 'node:net'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { type AddressInfo, createServer } from 'node:net'
+import { join } from 'node:path'
 import { serve } from '@hono/node-server'
 import { describe, expect, it } from 'vitest'
 // @ts-expect-error: plain JavaScript examples, no declarations
@@ -218,6 +221,61 @@ describe('seed 004 (Velithon) on Hono: its test list', () => {
       expect(((await expired.json()) as Json).error).toBe('token_expired')
     } finally {
       await srv.close()
+    }
+  })
+})
+
+describe('run on their own, the examples listen on $PORT and say where', () => {
+  const freePort = () =>
+    new Promise<number>((resolve, reject) => {
+      const probe = createServer()
+      probe.once('error', reject)
+      probe.listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as AddressInfo
+        probe.close(() => resolve(port))
+      })
+    })
+  const waitForOutput = (child: ChildProcess, pattern: RegExp) =>
+    new Promise<void>((resolve, reject) => {
+      let output = ''
+      const timer = setTimeout(() => reject(new Error(`no ${pattern} in 15 s:\n${output}`)), 15_000)
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString()
+        if (pattern.test(output)) {
+          clearTimeout(timer)
+          resolve()
+        }
+      }
+      child.stdout!.on('data', onData)
+      child.stderr!.on('data', onData)
+      child.once('exit', (code) => {
+        clearTimeout(timer)
+        reject(new Error(`exited with ${code}:\n${output}`))
+      })
+    })
+
+  it.each([
+    ['000-express-guards/app.mjs', '/protected'],
+    ['001-fastify-oauth2/app.mjs', '/users/me'],
+    ['002-hono-user-middleware/app.mjs', '/private/items'],
+    ['003-express-sql/app.mjs', '/users/me'],
+    ['004-hono-scopes-tenants/app.mjs', '/protected'],
+    ['demo/server.mjs', '/api/user'],
+  ])('node docs/examples/%s', async (file, protectedPath) => {
+    const port = await freePort()
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DEMO_QUIET: '1' }
+    delete env.REDIS_URL // the demo would use it
+    const child = spawn(process.execPath, [join(import.meta.dirname, file)], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    const exited = once(child, 'exit')
+    try {
+      await waitForOutput(child, new RegExp(`on http://127\\.0\\.0\\.1:${port}\\b`))
+      expect((await fetch(`http://127.0.0.1:${port}${protectedPath}`)).status).toBe(401)
+    } finally {
+      child.kill('SIGTERM')
+      await exited
     }
   })
 })

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type RunningDemo, startDemo } from './demo-server.js'
@@ -16,6 +17,14 @@ if (!haveChromium) {
 // Access tokens live 4 s here; the page renews them at 60 % of their life. clockTolerance is 5 s,
 // so waiting 12 s proves the calls succeed because refresh happened, not because of leeway.
 const ACCESS_TTL_SECONDS = 4
+
+// `npm test` leaves tracked files alone: the screenshot goes to the git-ignored test-results/, and
+// replaces the README's docs/demo.png only when asked to (UPDATE_SCREENSHOTS=1 npm test).
+const root = join(import.meta.dirname, '..', '..')
+const SCREENSHOT =
+  process.env.UPDATE_SCREENSHOTS === '1'
+    ? join(root, 'docs', 'demo.png')
+    : join(root, 'test-results', 'demo.png')
 
 describe.skipIf(!haveChromium)('demo in a real browser', () => {
   let demo: RunningDemo
@@ -59,7 +68,7 @@ describe.skipIf(!haveChromium)('demo in a real browser', () => {
     expect(visible).toContain('tw_csrf=')
     expect(visible).not.toContain('tw_access')
     expect(await page.evaluate(() => Object.keys(localStorage).length)).toBe(0)
-    await page.screenshot({ path: 'docs/demo.png', fullPage: true })
+    await page.screenshot({ path: SCREENSHOT, fullPage: true })
   })
 
   it('shows 403 on the admin route for a user', async () => {

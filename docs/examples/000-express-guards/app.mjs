@@ -1,6 +1,7 @@
 // Seed 000 (Nexios): a user-from-payload hook, a per-route guard, a protected router group,
 // custom 401/403 handlers, and roles with a hierarchy — on Express.
 // Run: node docs/examples/000-express-guards/app.mjs
+import { pathToFileURL } from 'node:url'
 import express from 'express'
 import { createAuth, isAuthError } from 'tokenward'
 import { authenticate, authRouter, requireRoles } from 'tokenward/express'
@@ -67,9 +68,9 @@ export async function createApp() {
   return app
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const app = await createApp()
-  app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () =>
-    console.log('seed 000 on http://127.0.0.1:3000'),
+  const server = app.listen(Number(process.env.PORT || 3000), '127.0.0.1', () =>
+    console.log(`seed 000 on http://127.0.0.1:${server.address().port}`),
   )
 }

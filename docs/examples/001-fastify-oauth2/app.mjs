@@ -1,6 +1,7 @@
 // Seed 001 (FastAPI): settings from the environment, register → OAuth2 password-form token →
 // refresh → me → logout with revocation — on Fastify.
 // Run: JWT_SECRET=… node docs/examples/001-fastify-oauth2/app.mjs
+import { pathToFileURL } from 'node:url'
 import Fastify from 'fastify'
 import { createAuth } from 'tokenward'
 import tokenward from 'tokenward/fastify'
@@ -36,8 +37,8 @@ export async function createApp(env = process.env) {
   return app
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const app = await createApp()
-  await app.listen({ port: Number(process.env.PORT ?? 3000), host: '127.0.0.1' })
-  console.log('seed 001 on http://127.0.0.1:3000')
+  const url = await app.listen({ port: Number(process.env.PORT || 3000), host: '127.0.0.1' })
+  console.log(`seed 001 on ${url}`)
 }

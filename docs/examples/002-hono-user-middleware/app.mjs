@@ -1,6 +1,7 @@
 // Seed 002 (Ravyn): middleware that validates the Bearer token and injects the user from a user
 // class; protect every route, or only an included group — on Hono.
 // Run: node docs/examples/002-hono-user-middleware/app.mjs
+import { pathToFileURL } from 'node:url'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { createAuth } from 'tokenward'
@@ -47,10 +48,10 @@ export function protectGroup() {
   return app
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  serve({ fetch: protectGroup().fetch, port: Number(process.env.PORT ?? 3000), hostname: '127.0.0.1' })
-  console.log(
-    'seed 002 on http://127.0.0.1:3000 — token for u1:',
-    (await auth.issueTokens({ sub: 'u1' })).accessToken,
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const token = (await auth.issueTokens({ sub: 'u1' })).accessToken
+  const port = Number(process.env.PORT || 3000)
+  serve({ fetch: protectGroup().fetch, port, hostname: '127.0.0.1' }, (info) =>
+    console.log(`seed 002 on http://127.0.0.1:${info.port} — token for u1:`, token),
   )
 }

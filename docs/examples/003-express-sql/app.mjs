@@ -1,6 +1,7 @@
 // Seed 003 (FastAPI + SQLAlchemy): login by e-mail and password against a real SQL table of
 // argon2id hashes — PGlite (Postgres compiled to WebAssembly, in process) on Express.
 // Run: node docs/examples/003-express-sql/app.mjs
+import { pathToFileURL } from 'node:url'
 import { PGlite } from '@electric-sql/pglite'
 import express from 'express'
 import { createAuth } from 'tokenward'
@@ -64,9 +65,9 @@ export async function createApp(db) {
   return app
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const app = await createApp(await createDatabase())
-  app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () =>
-    console.log('seed 003 on http://127.0.0.1:3000'),
+  const server = app.listen(Number(process.env.PORT || 3000), '127.0.0.1', () =>
+    console.log(`seed 003 on http://127.0.0.1:${server.address().port}`),
   )
 }

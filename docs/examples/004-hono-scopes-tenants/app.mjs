@@ -1,6 +1,7 @@
 // Seed 004 (Velithon): login / refresh / me / logout, an admin-only route (403 for users),
 // scope-protected routes, and claims carrying tenant and session ids — on Hono.
 // Run: node docs/examples/004-hono-scopes-tenants/app.mjs
+import { pathToFileURL } from 'node:url'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { createAuth } from 'tokenward'
@@ -64,8 +65,9 @@ export async function createApp(options = {}) {
   return { app, auth }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { app } = await createApp()
-  serve({ fetch: app.fetch, port: Number(process.env.PORT ?? 3000), hostname: '127.0.0.1' })
-  console.log('seed 004 on http://127.0.0.1:3000 (admin/admin123, user/user123)')
+  serve({ fetch: app.fetch, port: Number(process.env.PORT || 3000), hostname: '127.0.0.1' }, (info) =>
+    console.log(`seed 004 on http://127.0.0.1:${info.port} (admin/admin123, user/user123)`),
+  )
 }

@@ -4,13 +4,14 @@
 // Embedded defaults: memory store, an in-memory user table with real argon2id hashes, cookie mode
 // with CSRF protection. Set REDIS_URL to share revocations between several demo processes.
 import { readFile } from 'node:fs/promises'
+import { pathToFileURL } from 'node:url'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { createAuth, memoryStore } from 'tokenward'
 import { authenticate, authRoutes, requireRoles } from 'tokenward/hono'
 import { hashPassword } from 'tokenward/password'
 
-const PORT = Number(process.env.PORT ?? 3000)
+const PORT = Number(process.env.PORT || 3000)
 const HOST = process.env.HOST ?? '127.0.0.1'
 const ACCESS_TTL = process.env.DEMO_ACCESS_TTL ?? '60s'
 // A fixed demo secret lets two demo processes verify each other's tokens (the scale-out walkthrough).
@@ -91,7 +92,7 @@ export async function createDemo() {
   return { app, auth, storeLabel: label }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { app, storeLabel } = await createDemo()
   const server = serve({ fetch: app.fetch, port: PORT, hostname: HOST }, (info) => {
     console.log(`tokenward demo on http://${HOST}:${info.port}`)
