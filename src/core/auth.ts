@@ -107,7 +107,7 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
     },
     authorize: (ctx, requirement) => authorize(core, ctx.claims as Record<string, unknown>, requirement),
     refresh: (token, refreshOptions) => refresh(core, token, refreshOptions),
-    revoke: (token) => revoke(core, token),
+    revoke: (token, revokeOptions) => revoke(core, token, revokeOptions),
     revokeSubject: (sub) => revokeSubject(core, sub),
     issueOneTimeToken: (purpose, sub, ttl, claims) => issueOneTimeToken(core, purpose, sub, ttl, claims),
     consumeOneTimeToken: (token, purpose) => consumeOneTimeToken(core, token, purpose),

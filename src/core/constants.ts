@@ -13,6 +13,8 @@ export const DEFAULT_MAX_TOKEN_LENGTH = 8192
 export const DEFAULT_ACCESS_TTL = '15m'
 export const DEFAULT_REFRESH_TTL = '7d'
 export const DEFAULT_CLOCK_TOLERANCE = '5s'
+/** How long a retry of a refresh whose answer was lost is accepted (docs/security.md). */
+export const DEFAULT_REUSE_GRACE = '10s'
 
 export const HEADER_WWW_AUTHENTICATE = 'WWW-Authenticate'
 export const HEADER_RETRY_AFTER = 'Retry-After'

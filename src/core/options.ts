@@ -13,6 +13,7 @@ import {
   DEFAULT_MAX_TOKEN_LENGTH,
   DEFAULT_REALM,
   DEFAULT_REFRESH_TTL,
+  DEFAULT_REUSE_GRACE,
 } from './constants.js'
 import { type CookieOptions, type ResolvedCookies, resolveCookies } from './cookies.js'
 import { type Duration, toSeconds } from './duration.js'
@@ -282,7 +283,7 @@ export function resolveOptions(options: AuthOptions<object, unknown>): ResolvedO
     accessTtl,
     refreshTtl,
     tolerance,
-    reuseGrace: durationOption(options.reuseGrace, 'reuseGrace', { fallback: 0 }),
+    reuseGrace: durationOption(options.reuseGrace, 'reuseGrace', { fallback: DEFAULT_REUSE_GRACE }),
     familyLifetime: Math.max(accessTtl, refreshTtl) + tolerance,
     maxTokenLength: integerOption(options.maxTokenLength, 'maxTokenLength', {
       min: 64,

@@ -1,18 +1,29 @@
 /**
  * refresh: rotation with reuse detection (RFC 9700 §4.14.2). The order of the steps is the whole
- * security argument, so it stands at the top of one function: verify → spend → (reuse: revoke the
- * family) → re-read the user and claims → sign the next pair of the same family.
+ * security argument, so it stands at the top of one function:
+ *
+ *   verify → re-read the user and claims → spend → (reuse: revoke the family) → sign
+ *
+ * Nothing that can fail for a reason of the server's own (the user lookup, `claimsFor`) runs after
+ * the token is spent, so such a failure leaves the token unspent and the client's retry works.
+ * A retry whose answer was lost after the spend (the store executed `consume` but its answer timed
+ * out on our side, or the response never reached the client) is accepted within `reuseGrace`
+ * (default 10 s), at most {@link GRACE_RETRIES} times; any other return of a spent token revokes
+ * the whole family.
  */
 
 import { resolveUser } from './authenticate.js'
 import type { RegisteredClaims } from './claims.js'
 import { type AuthCore, callback, storeCall, withRealm } from './context.js'
 import { AuthError, isAuthError } from './errors.js'
-import { customClaims, signPair } from './issue.js'
+import { customClaims, signAccess, signPair } from './issue.js'
 import type { AccessClaims, RefreshOptions, TokenPair } from './types.js'
 import { verify } from './verify.js'
 
 type RefreshClaims = Record<string, unknown> & RegisteredClaims & { fid: string }
+
+/** Presentations of one spent refresh token accepted within the grace window, after the first. */
+export const GRACE_RETRIES = 2
 
 /** Revokes the whole family `fid` for as long as any of its tokens could live. */
 export function revokeFamily(core: AuthCore, fid: string, sub: string): Promise<void> {
@@ -20,20 +31,25 @@ export function revokeFamily(core: AuthCore, fid: string, sub: string): Promise<
   return storeCall(() => core.store.revoke(fid, until, sub))
 }
 
-/** Spends the refresh token; `false` when it was already spent (outside the reuse grace). */
+/**
+ * Spends the refresh token. `true`: this presentation may rotate (the first, or a retry within the
+ * grace window); `false`: a spent token came back — reuse.
+ *
+ * With a grace window, every presentation is counted first (one atomic increment whose window
+ * starts at the first presentation), then the token is spent. A retry sees a count of 2 or more
+ * and a spent token: accepted while the count allows. A token spent long ago sees a count of 1 (its
+ * window is over) and a spent token: reuse. The count comes first so that a count that failed
+ * cannot follow a spend that happened.
+ */
 async function spend(core: AuthCore, { jti, exp, sub }: RefreshClaims): Promise<boolean> {
   const { reuseGrace } = core.settings
   if (reuseGrace <= 0) return storeCall(() => core.store.consume(jti, exp, sub))
-  // The grace mark is set by the first attempt and expires `reuseGrace` later; a retry while it
-  // lives is a lost response, not a theft.
-  const firstAttempt = await storeCall(() =>
-    core.store.consume(`grace:${jti}`, core.now() / 1000 + reuseGrace, sub),
-  )
-  const spent = !(await storeCall(() => core.store.consume(jti, exp, sub)))
-  return !spent || !firstAttempt
+  const presentation = await storeCall(() => core.store.hit(`refresh:${jti}`, reuseGrace, 1))
+  const first = await storeCall(() => core.store.consume(jti, exp, sub))
+  return first || (presentation >= 2 && presentation <= 1 + GRACE_RETRIES)
 }
 
-/** Claims of the next pair: re-read through `resolveUser` and `claimsFor` so role changes apply. */
+/** Claims of the next tokens: re-read through `resolveUser` and `claimsFor` so role changes apply. */
 async function nextClaims(
   core: AuthCore,
   claims: RefreshClaims,
@@ -44,6 +60,7 @@ async function nextClaims(
   try {
     user = await resolveUser(core, claims as unknown as AccessClaims<object>)
   } catch (err) {
+    // A deleted or deactivated user: the session ends with them.
     if (isAuthError(err) && err.code === 'user_not_found') await revokeFamily(core, claims.fid, claims.sub)
     throw err
   }
@@ -51,6 +68,20 @@ async function nextClaims(
   return customClaims(
     (await callback(core.emit, 'claimsFor', () => claimsFor(user))) as Record<string, unknown>,
   )
+}
+
+/** `rotateRefreshTokens: false`: a new access token, the same refresh token (still revocable). */
+async function keep(core: AuthCore, token: string, claims: RefreshClaims, custom: Record<string, unknown>) {
+  const accessToken = await signAccess(core, claims.sub, custom, claims.fid)
+  const remaining = Math.max(0, Math.floor(claims.exp - core.now() / 1000))
+  const pair: TokenPair = {
+    accessToken,
+    refreshToken: token,
+    tokenType: 'Bearer',
+    expiresIn: core.settings.accessTtl,
+    refreshExpiresIn: remaining,
+  }
+  return pair
 }
 
 /** `auth.refresh`. */
@@ -62,6 +93,12 @@ export async function refresh(
   try {
     const claims = (await verify(core, token, 'refresh')) as RefreshClaims
     const { sub, fid } = claims
+    const custom = await nextClaims(core, claims, options?.claimsFor ?? core.options.claimsFor)
+    if (!core.settings.rotateRefreshTokens) {
+      const pair = await keep(core, token, claims, custom)
+      core.emit({ type: 'token_refreshed', sub, fid })
+      return pair
+    }
     if (!(await spend(core, claims))) {
       await revokeFamily(core, fid, sub)
       core.emit({ type: 'refresh_reused', sub, fid })
@@ -70,7 +107,6 @@ export async function refresh(
         'the refresh token was already used; its session has been revoked',
       )
     }
-    const custom = await nextClaims(core, claims, options?.claimsFor ?? core.options.claimsFor)
     const pair = await signPair(core, sub, custom, fid)
     core.emit({ type: 'token_refreshed', sub, fid })
     return pair

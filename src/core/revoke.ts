@@ -8,9 +8,13 @@ import { AuthError } from './errors.js'
 import { checkSubject } from './issue.js'
 import { revokeFamily } from './refresh.js'
 import { checkSignature, decodePayload, kindOfTyp, parseToken } from './tokens.js'
+import type { RevokeOptions } from './types.js'
 
-/** `auth.revoke`: the signature must check out; expiry does not matter (a stale token is harmless). */
-export async function revoke(core: AuthCore, token: string): Promise<void> {
+/**
+ * `auth.revoke`: the signature must check out; expiry does not matter (a stale token is harmless,
+ * and an expired access token still names the session to end).
+ */
+export async function revoke(core: AuthCore, token: string, options?: RevokeOptions): Promise<void> {
   try {
     const parsed = parseToken(token, core.settings.maxTokenLength)
     await checkSignature(parsed, await keysOf(core))
@@ -23,7 +27,7 @@ export async function revoke(core: AuthCore, token: string): Promise<void> {
     if (!sub || !jti || exp === undefined)
       throw new AuthError('token_claim_invalid', 'the token lacks sub, jti or exp')
     const fid = typeof payload.fid === 'string' ? payload.fid : undefined
-    if (kind === 'refresh' && fid) {
+    if (fid && (kind === 'refresh' || options?.session === true)) {
       await revokeFamily(core, fid, sub)
     } else {
       // An access or one-time token stays revoked until it would have expired anyway.

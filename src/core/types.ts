@@ -175,7 +175,12 @@ export interface AuthOptions<C extends object = DefaultClaims, U = AccessClaims<
    * detection, RFC 9700 §4.14.2). See docs/concepts.md for when to turn it off.
    */
   rotateRefreshTokens?: boolean
-  /** How long a spent refresh token may be presented again without counting as reuse (default 0). */
+  /**
+   * How long after its first presentation a spent refresh token may come back without counting as
+   * reuse (default `'10s'`; at most 2 such retries): a client whose refresh answer was lost (a
+   * timeout, a dropped connection) can retry. `0` turns it off: any second presentation revokes
+   * the session. The trade-off is in docs/security.md.
+   */
   reuseGrace?: Duration
   /** Realm named in `WWW-Authenticate` (default `"tokenward"`). */
   realm?: string
@@ -194,6 +199,12 @@ export interface AuthOptions<C extends object = DefaultClaims, U = AccessClaims<
 export interface AuthenticateOptions {
   /** Overrides the `cookies` option of `createAuth` for this call. */
   cookies?: boolean | CookieOptions
+}
+
+/** Options of {@link Auth.revoke}. */
+export interface RevokeOptions {
+  /** Revoke the token's whole session (its family), whatever its kind. */
+  session?: boolean
 }
 
 /** Options of {@link Auth.refresh}. */
@@ -218,8 +229,12 @@ export interface Auth<C extends object = DefaultClaims, U = AccessClaims<C>> {
   authorize(ctx: Pick<AuthContext<C, U>, 'claims'>, requirement: Requirement): void
   /** Rotates a refresh token: the old one is spent; presenting it again revokes the whole family. */
   refresh(refreshToken: string, options?: RefreshOptions<C, U>): Promise<TokenPair>
-  /** Revokes an access token (until its `exp`) or a refresh token (its whole family). */
-  revoke(token: string): Promise<void>
+  /**
+   * Revokes an access token (until its `exp`) or a refresh token (its whole family). With
+   * `{ session: true }`, any token of a session revokes the whole session (its family), expired or
+   * not: what logout does.
+   */
+  revoke(token: string, options?: RevokeOptions): Promise<void>
   /** Rejects every token of `sub` issued until now ("log out everywhere"). */
   revokeSubject(sub: string): Promise<void>
   /** Issues a single-use token for `purpose` (password reset, e-mail verification …). */

@@ -1,56 +1,101 @@
 /**
- * The login rate limit, counted in the TokenStore so it holds across every instance: per username
- * and per client address (IPv6 per /64).
+ * The login rate limit, counted in the TokenStore so it holds across every instance: per username,
+ * per user id once the user is known, and per client address (IPv6 per /64).
+ *
+ * Atomic by construction: an attempt is RESERVED (one atomic increment per counter) before any
+ * password work, and refused when a counter is past its limit — so 40 guesses sent at once get
+ * exactly `maxPerUsername` password checks, not 40. A failed attempt keeps its reservation; a
+ * successful one gives it back. A store that refuses the increment refuses the login (503): a
+ * password is never checked unless its attempt was counted.
  */
 import { storeCall } from '../core/context.js'
 import { AuthError } from '../core/errors.js'
 import { rateLimitAddress } from './address.js'
 import type { RouteContext } from './route-context.js'
 
-/** The counters one login attempt is counted against. */
-export interface AttemptKeys {
-  user: string
-  address: string
+/** The counters one attempt holds, to give back on success. */
+export interface Reservation {
+  readonly keys: string[]
 }
 
-/** The store keys of a login attempt. */
-export function attemptKeys(username: string, address: string): AttemptKeys {
-  return { user: `login:user:${username.toLowerCase()}`, address: `login:addr:${rateLimitAddress(address)}` }
+const NO_RESERVATION: Reservation = { keys: [] }
+
+/**
+ * The rate-limit identity of a typed username: Unicode NFKC, surrounding white space trimmed, case
+ * folded — so "ALICE ", " alice" and "ａｌｉｃｅ" count against one limit, however `findUser`
+ * matches them.
+ */
+export function normaliseUsername(username: string): string {
+  return username.normalize('NFKC').trim().toLowerCase()
+}
+
+function refuse(route: RouteContext, username: string, address: string, reason: string): never {
+  route.auth.emit({ type: 'rate_limited', username, address, reason })
+  throw new AuthError('rate_limited', 'too many failed login attempts; try again later', {
+    retryAfter: route.settings.limits?.window,
+  })
+}
+
+/** One atomic increment per key; the counts in the same order. A refused write is a 503. */
+function count(route: RouteContext, keys: readonly string[], window: number): Promise<number[]> {
+  const { store } = route
+  return storeCall(() => Promise.all(keys.map((key) => store.hit(key, window, 1))))
 }
 
 /**
- * Refuses the attempt (429 with `Retry-After`) when either counter is full. Checked before any
- * password work, so a locked-out attacker costs no hashing.
+ * Reserves an attempt for `username` from `address` before any password work; 429 when the
+ * username or the address is past its limit. Without a known client address (Hono on Bun, Deno or
+ * an edge runtime without `getAddress`) only the username is counted, and a `warning` event says
+ * so once: one shared bucket for every client would let anyone lock all logins.
  */
-export async function checkAttempt(
+export async function reserveAttempt(
   route: RouteContext,
-  keys: AttemptKeys,
+  username: string,
+  address: string,
+): Promise<Reservation> {
+  const limits = route.settings.limits
+  if (!limits) return NO_RESERVATION
+  const known = address !== 'unknown'
+  if (!known && !route.warnedNoAddress) {
+    route.warnedNoAddress = true
+    route.auth.emit({
+      type: 'warning',
+      message:
+        'the client address is unknown, so logins are limited per username only: pass getAddress (Hono on Bun/Deno/edge) or check trustProxy',
+    })
+  }
+  const keys = [`login:user:${normaliseUsername(username)}`]
+  if (known) keys.push(`login:addr:${rateLimitAddress(address)}`)
+  const [byUser = 0, byAddress = 0] = await count(route, keys, limits.window)
+  if (byAddress > limits.perAddress)
+    refuse(route, username, address, 'too many failed logins from this address')
+  if (byUser > limits.perUser) refuse(route, username, address, 'too many failed logins for this user')
+  return { keys }
+}
+
+/**
+ * Counts the attempt against the user's id too, once `findUser` has resolved it (before the
+ * password is checked): the same account reached by its username and its e-mail shares one limit.
+ */
+export async function reserveSubject(
+  route: RouteContext,
+  reservation: Reservation,
+  subject: string,
   username: string,
   address: string,
 ): Promise<void> {
   const limits = route.settings.limits
   if (!limits) return
-  const { store } = route
-  const [byUser, byAddress] = await storeCall(() =>
-    Promise.all([store.hit(keys.user, limits.window, 0), store.hit(keys.address, limits.window, 0)]),
-  )
-  if (byUser < limits.perUser && byAddress < limits.perAddress) return
-  const reason =
-    byAddress >= limits.perAddress
-      ? 'too many failed logins from this address'
-      : 'too many failed logins for this user'
-  route.auth.emit({ type: 'rate_limited', username, address, reason })
-  throw new AuthError('rate_limited', 'too many failed login attempts; try again later', {
-    retryAfter: limits.window,
-  })
+  const key = `login:sub:${subject}`
+  const [bySubject = 0] = await count(route, [key], limits.window)
+  reservation.keys.push(key)
+  if (bySubject > limits.perUser) refuse(route, username, address, 'too many failed logins for this user')
 }
 
-/** Counts a failed attempt against both counters. */
-export async function countFailure(route: RouteContext, keys: AttemptKeys): Promise<void> {
+/** A successful login gives its reservation back (best effort: a counter left high only errs safe). */
+export async function release(route: RouteContext, reservation: Reservation): Promise<void> {
   const limits = route.settings.limits
-  if (!limits) return
+  if (!limits || reservation.keys.length === 0) return
   const { store } = route
-  await storeCall(() =>
-    Promise.all([store.hit(keys.user, limits.window), store.hit(keys.address, limits.window)]),
-  )
+  await Promise.all(reservation.keys.map((key) => store.hit(key, limits.window, -1))).catch(() => {})
 }

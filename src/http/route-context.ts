@@ -17,6 +17,8 @@ export interface RouteContext {
   readonly claimsFor: (user: unknown) => ClaimsInput<object> | Promise<ClaimsInput<object>>
   /** The hash an unknown user's password is checked against (made on first use). */
   dummyHash: Promise<string> | undefined
+  /** The "no client address" warning was sent. */
+  warnedNoAddress: boolean
 }
 
 /**

@@ -151,6 +151,7 @@ describe.each(FRAMEWORKS)('%s adapter over real HTTP', (framework) => {
       form,
     )
     expect(third.status).toBe(200)
+    clock += 11_000 // past reuseGrace: a spent token coming back now is reuse, not a retry
     const reused = await post('/auth/refresh', JSON.stringify({ refresh_token: first.refresh_token }))
     expect(reused.status).toBe(401)
     expect(await errorOf(reused)).toBe('refresh_token_reused')
@@ -164,6 +165,38 @@ describe.each(FRAMEWORKS)('%s adapter over real HTTP', (framework) => {
     expect(out.status).toBe(204)
     const after = await get('/api/me', fresh.access_token)
     expect(await errorOf(after)).toBe('token_revoked')
+  })
+
+  it('logs out with only the Bearer access token and ends the session: its refresh token stops working', async () => {
+    const session = await login()
+    const out = await fetch(`${app.url}/auth/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${session.access_token}` },
+    })
+    expect(out.status).toBe(204)
+    expect(await errorOf(await get('/api/me', session.access_token))).toBe('token_revoked')
+    const refreshed = await post('/auth/refresh', JSON.stringify({ refresh_token: session.refresh_token }))
+    expect(refreshed.status).toBe(401)
+    expect(await errorOf(refreshed)).toBe('token_revoked')
+  })
+
+  it('logs out with only the refresh token, and with an expired access token', async () => {
+    const a = await login()
+    const out = await post('/auth/logout', JSON.stringify({ refresh_token: a.refresh_token }))
+    expect(out.status).toBe(204)
+    expect(await errorOf(await get('/api/me', a.access_token))).toBe('token_revoked')
+    const b = await login()
+    clock += 16 * 60_000 // the access token has expired: it still names its session
+    const out2 = await fetch(`${app.url}/auth/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${b.access_token}` },
+    })
+    expect(out2.status).toBe(204)
+    expect(
+      await errorOf(await post('/auth/refresh', JSON.stringify({ refresh_token: b.refresh_token }))),
+    ).toBe('token_revoked')
+    const none = await post('/auth/logout', '{}')
+    expect(none.status).toBe(401)
   })
 
   it('serves /auth/me without private fields', async () => {

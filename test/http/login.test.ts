@@ -6,16 +6,17 @@ import {
   createAuthRoutes,
   memoryStore,
   rateLimitAddress,
+  type TokenStore,
 } from '../../src/index.js'
 import { hashPassword, needsRehash } from '../../src/password/index.js'
 
 const FAST = { memoryCost: 1024, timeCost: 1 }
 const json = { 'content-type': 'application/json' }
 
-async function setup(options: { weakHash?: boolean } = {}) {
+async function setup(options: { weakHash?: boolean; store?: TokenStore } = {}) {
   let now = Date.UTC(2026, 0, 1)
   const events: AuthEvent[] = []
-  const store = memoryStore({ now: () => now })
+  const store = options.store ?? memoryStore({ now: () => now })
   const auth = createAuth({
     secret: 'login-test-secret-at-least-32-bytes!!',
     store,
@@ -30,21 +31,33 @@ async function setup(options: { weakHash?: boolean } = {}) {
     ),
   }
   const updates: string[] = []
+  let passwordChecks = 0
   const routes = createAuthRoutes(auth, {
-    findUser: (name) => (name === 'ada' ? user : null),
+    findUser: (name) => (name === 'ada' || name === 'ada@example.com' ? user : null),
+    passwordHashOf: (u) => {
+      passwordChecks++
+      return u.passwordHash
+    },
     passwordOptions: FAST,
     updatePasswordHash: (_u, hash) => void updates.push(hash),
     rateLimit: { maxPerUsername: 3, maxPerAddress: 5, window: '1m' },
   })
-  const login = (username: string, password: string, address = '203.0.113.7') =>
+  const login = (username: string, password: string, address: string | null = '203.0.113.7') =>
     routes.handle({
       method: 'POST',
       path: '/login',
       headers: json,
       body: JSON.stringify({ username, password }),
-      address,
+      address: address ?? undefined,
     })
-  return { routes, login, events, updates, advance: (s: number) => (now += s * 1000) }
+  return {
+    routes,
+    login,
+    events,
+    updates,
+    checks: () => passwordChecks,
+    advance: (s: number) => (now += s * 1000),
+  }
 }
 
 describe('login hardening', () => {
@@ -111,5 +124,56 @@ describe('login hardening', () => {
     expect(clientAddress({ headers, address: '10.0.0.1' }, true)).toBe('203.0.113.50')
     expect(clientAddress({ headers, address: '10.0.0.1' }, 2)).toBe('198.51.100.1')
     expect(clientAddress({ headers: {}, address: '10.0.0.1' }, 1)).toBe('10.0.0.1')
+  })
+
+  it('reserves the attempt before hashing: 30 wrong passwords at once get exactly 3 password checks', async () => {
+    const { login, checks } = await setup()
+    const answers = await Promise.all(Array.from({ length: 30 }, () => login('ada', 'wrong')))
+    const statuses = answers.map((a) => a!.status)
+    expect(statuses.filter((s) => s === 401)).toHaveLength(3)
+    expect(statuses.filter((s) => s === 429)).toHaveLength(27)
+    expect(checks()).toBe(3)
+    expect((await login('ada', 'right-password'))!.status).toBe(429)
+  })
+
+  it('counts "alice", " ALICE", "alice\t" and the full-width form against one limit', async () => {
+    const { login } = await setup()
+    for (const name of ['ada', ' ADA', 'ada\t']) expect((await login(name, 'wrong'))!.status).toBe(401)
+    for (const name of ['ada', 'Ada ', '\uff41\uff44\uff41'])
+      expect((await login(name, 'x'))!.status).toBe(429)
+  })
+
+  it('counts an account against its user id too: its username and its e-mail share one limit', async () => {
+    const { login } = await setup()
+    for (let i = 0; i < 2; i++) await login('ada', 'wrong')
+    await login('ada@example.com', 'wrong')
+    expect((await login('ada@example.com', 'right-password'))!.status).toBe(429)
+  })
+
+  it('refuses the login (503) when the store cannot count the attempt — also for the right password', async () => {
+    const inner = memoryStore()
+    const store: TokenStore = {
+      ...inner,
+      isRevoked: (ids, cutoff) => inner.isRevoked(ids, cutoff),
+      hit: () => Promise.reject(new Error('OOM command not allowed when used memory > maxmemory')),
+    }
+    const { login, checks } = await setup({ store })
+    expect((await login('ada', 'wrong'))!.status).toBe(503)
+    expect((await login('ada', 'right-password'))!.status).toBe(503)
+    expect(checks()).toBe(0)
+  })
+
+  it('without a client address limits per username only, and warns once', async () => {
+    const { login, events } = await setup()
+    for (let i = 0; i < 4; i++) await login(`user${i}`, 'x', null)
+    for (let i = 0; i < 3; i++) await login('ada', 'wrong', null)
+    expect((await login('ada', 'right-password', null))!.status).toBe(429)
+    expect((await login('user9', 'x', null))!.status).toBe(401) // no shared "unknown" bucket
+    expect(events.filter((e) => e.type === 'warning')).toHaveLength(1)
+  })
+
+  it('gives a successful login its reservation back', async () => {
+    const { login } = await setup()
+    for (let i = 0; i < 5; i++) expect((await login('ada', 'right-password'))!.status).toBe(200)
   })
 })

@@ -77,6 +77,7 @@ export function createAuthRoutes<C extends object, U, RU = U>(
     store: a.settings.store,
     claimsFor: (o.claimsFor ?? defaultClaimsFor) as (user: unknown) => ClaimsInput<object>,
     dummyHash: undefined,
+    warnedNoAddress: false,
   }
   return {
     prefix: settings.prefix,

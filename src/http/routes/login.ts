@@ -1,12 +1,19 @@
 /**
- * `POST /login` (and the password grant of `POST /token`): rate limit → user lookup → password
- * check (the same work for an unknown user) → re-hash when due → a new token pair.
+ * `POST /login` (and the password grant of `POST /token`): reserve the attempt (rate limit) → user
+ * lookup → reserve it against the user id too → password check (the same work for an unknown
+ * user) → give the reservation back on success → re-hash when due → a new token pair.
  */
 import { AuthError } from '../../core/errors.js'
 import { randomId } from '../../core/tokens.js'
 import { clientAddress } from '../address.js'
 import { badRequest, stringField } from '../body.js'
-import { attemptKeys, checkAttempt, countFailure } from '../rate-limit.js'
+import {
+  normaliseUsername,
+  type Reservation,
+  release,
+  reserveAttempt,
+  reserveSubject,
+} from '../rate-limit.js'
 import { appCallback, type RouteContext } from '../route-context.js'
 import { tokenResponse } from '../session-cookies.js'
 import type { AuthRouteRequest, AuthRouteResponse, BodyFields } from '../types.js'
@@ -18,9 +25,9 @@ const MAX_USERNAME_LENGTH = 256
 /** The user whose password this is, or `undefined`; `newHash` when the stored hash is due an upgrade. */
 async function checkPassword(
   route: RouteContext,
-  username: string,
-  password: string,
+  attempt: { username: string; password: string; address: string; reservation: Reservation },
 ): Promise<{ user: unknown; newHash?: string }> {
+  const { username, password } = attempt
   const o = route.options
   if (o.verifyCredentials) {
     const verifyCredentials = o.verifyCredentials
@@ -38,6 +45,9 @@ async function checkPassword(
         o.passwordHashOf ? o.passwordHashOf(found) : (found as { passwordHash?: unknown }).passwordHash,
       )
     : undefined
+  // An unknown user costs the same store call (under a key no id can take): timing reveals nothing.
+  const subject = (found ? idOf(found) : undefined) ?? `?${normaliseUsername(username)}`
+  await reserveSubject(route, attempt.reservation, subject, username, attempt.address)
   if (!found || typeof hash !== 'string' || hash.length === 0) {
     // Same work for an unknown user as for a wrong password: timing reveals no usernames.
     route.dummyHash ??= passwords.hashPassword(`dummy-${randomId()}`, o.passwordOptions)
@@ -48,6 +58,13 @@ async function checkPassword(
   if (o.updatePasswordHash && passwords.needsRehash(hash, o.passwordOptions))
     return { user: found, newHash: await passwords.hashPassword(password, o.passwordOptions) }
   return { user: found }
+}
+
+/** The user's id as the default claims read it, when there is one. */
+function idOf(user: unknown): string | undefined {
+  const u = user as Record<string, unknown>
+  const id = typeof user === 'object' && user !== null ? (u.id ?? u.sub ?? u._id) : undefined
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined
 }
 
 function credentialsOf(fields: BodyFields): { username: string; password: string } {
@@ -68,14 +85,13 @@ export async function login(
   const { auth, settings } = route
   const { username, password } = credentialsOf(fields)
   const address = clientAddress(request, settings.proxyHops)
-  const keys = attemptKeys(username, address)
-  await checkAttempt(route, keys, username, address)
-  const { user, newHash } = await checkPassword(route, username, password)
+  const reservation = await reserveAttempt(route, username, address)
+  const { user, newHash } = await checkPassword(route, { username, password, address, reservation })
   if (!user) {
-    await countFailure(route, keys)
     auth.emit({ type: 'login_failed', username, address, reason: 'invalid credentials' })
     throw new AuthError('invalid_credentials', 'the username or password is incorrect')
   }
+  await release(route, reservation)
   if (newHash !== undefined) {
     const update = route.options.updatePasswordHash!
     // A failed re-hash must not fail the login; it is retried on the next one.
