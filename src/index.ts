@@ -54,6 +54,8 @@ export type {
 } from './core/types.js'
 export { clientAddress, rateLimitAddress } from './http/address.js'
 export { parseBody } from './http/body.js'
+export type { OAuthErrorCode } from './http/oauth.js'
+export { authOpenApi, type OpenApiDocument } from './http/openapi.js'
 export { errorResponse } from './http/response.js'
 export { AUTH_ROUTES, createAuthRoutes } from './http/routes/index.js'
 export type {

@@ -42,6 +42,11 @@ function eventSink(options: AuthOptions<object, unknown>, now: () => number): Au
   }
 }
 
+/** Asymmetric signing keys configured: their public halves are published (jwks). */
+function publishesKeys(options: AuthOptions<object, unknown>): boolean {
+  return (options.keys ?? []).some((key) => !String(key.alg ?? '').startsWith('HS'))
+}
+
 function buildCore(options: AuthOptions<object, unknown>): AuthCore {
   const settings = resolveOptions(options)
   const { now } = settings
@@ -94,6 +99,10 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
       cookies: settings.cookies,
       store: core.store,
       now: core.now,
+      issuer: settings.issuer,
+      clients: settings.clients,
+      clientId: settings.clientId,
+      publishesKeys: publishesKeys(options as AuthOptions<object, unknown>),
     },
     async ready() {
       await core.keys.ready

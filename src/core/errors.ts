@@ -16,6 +16,7 @@ export type AuthErrorCode =
   | 'refresh_token_reused'
   | 'user_not_found'
   | 'invalid_credentials'
+  | 'invalid_client'
   | 'insufficient_role'
   | 'insufficient_scope'
   | 'csrf_failed'
@@ -36,6 +37,7 @@ export const AUTH_ERROR_STATUS: Readonly<Record<AuthErrorCode, number>> = {
   refresh_token_reused: 401,
   user_not_found: 401,
   invalid_credentials: 401,
+  invalid_client: 401,
   insufficient_role: 403,
   insufficient_scope: 403,
   csrf_failed: 403,
@@ -108,6 +110,8 @@ export class AuthError extends Error {
    * answer carries none (400, 429, 503 and role failures).
    */
   get wwwAuthenticate(): string | undefined {
+    // RFC 6749 §5.2: a client that failed to authenticate is challenged for client credentials.
+    if (this.code === 'invalid_client') return `Basic realm="${quoteSafe(this.realm)}"`
     const realm = `Bearer realm="${quoteSafe(this.realm)}"`
     if (this.code === 'token_missing') return realm
     if (this.status === 401) {

@@ -103,7 +103,10 @@ export async function issueTokens(core: AuthCore, input: ClaimsInput<object>): P
       throw new TypeError(`tokenward: claim \`${name}\` is set by tokenward`)
   }
   const fid = randomId()
-  const pair = await signPair(core, sub, customClaims(input as Record<string, unknown>), fid)
+  const custom = customClaims(input as Record<string, unknown>)
+  // RFC 9068 §2.2: access tokens name the client they were issued to.
+  if (custom.client_id === undefined && core.settings.clientId !== undefined) custom.client_id = core.settings.clientId
+  const pair = await signPair(core, sub, custom, fid)
   core.emit({ type: 'tokens_issued', sub, fid })
   return pair
 }

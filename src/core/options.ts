@@ -18,7 +18,7 @@ import {
 import { type CookieOptions, type ResolvedCookies, resolveCookies } from './cookies.js'
 import { type Duration, toSeconds } from './duration.js'
 import { validateKeyOptions } from './keys.js'
-import type { AuthOptions } from './types.js'
+import type { AuthOptions, ClientOptions } from './types.js'
 
 // --- validators (shared with src/http/options.ts) ---------------------------------------------------------
 
@@ -169,6 +169,8 @@ export const AUTH_OPTION_NAMES = [
   'cookies',
   'cache',
   'now',
+  'clients',
+  'clientId',
 ] as const
 
 const STORE_METHODS = ['revoke', 'isRevoked', 'consume', 'setCutoff', 'getCutoff', 'hit'] as const
@@ -190,6 +192,8 @@ export interface ResolvedOptions {
   /** Audiences a token may be for (any one). */
   audiences: readonly string[] | undefined
   rotateRefreshTokens: boolean
+  clients: Readonly<Record<string, ClientOptions>> | undefined
+  clientId: string | undefined
   cookies: ResolvedCookies | undefined
   /** Verified-token cache size; 0 = off. */
   cacheEntries: number
@@ -226,6 +230,22 @@ function audienceOption(value: string | string[] | undefined): readonly string[]
   if (list.length === 0 || list.some((a) => typeof a !== 'string' || a.length === 0))
     throw new TypeError('tokenward: `audience` must be a non-empty string or a list of them')
   return list
+}
+
+function clientsOption(options: AuthOptions<object, unknown>): ResolvedOptions['clients'] {
+  const clients = objectOption(options.clients, 'clients')
+  if (clients !== undefined) {
+    for (const [id, client] of Object.entries(clients)) {
+      objectOption(client, `clients.${id}`)
+      checkNames(client, ['secret'], `\`clients.${id}\``)
+      if (client.secret !== undefined && (typeof client.secret !== 'string' || client.secret.length < 16))
+        throw new TypeError(`tokenward: \`clients.${id}.secret\` must be a string of at least 16 characters`)
+    }
+  }
+  const id = stringOption(options.clientId, 'clientId')
+  if (id !== undefined && clients !== undefined && !Object.hasOwn(clients, id))
+    throw new TypeError(`tokenward: \`clientId\` '${id}' is not one of \`clients\` (${Object.keys(clients).join(', ')})`)
+  return clients
 }
 
 function cacheOption(value: AuthOptions['cache']): number {
@@ -294,6 +314,8 @@ export function resolveOptions(options: AuthOptions<object, unknown>): ResolvedO
     audienceClaim: options.audience,
     audiences: audienceOption(options.audience),
     rotateRefreshTokens: booleanOption(options.rotateRefreshTokens, 'rotateRefreshTokens') ?? true,
+    clients: clientsOption(options),
+    clientId: options.clientId,
     cookies: cookieOption(options.cookies, 'cookies'),
     cacheEntries: cacheOption(options.cache),
     store: checkStore(options.store),

@@ -62,8 +62,11 @@ export interface TokenPair {
   refreshExpiresIn: number
 }
 
-/** Where the credentials of a request came from. */
-export type CredentialSource = 'header' | 'cookie'
+/**
+ * Where the credentials of a request came from: the `Authorization` header (or a token string),
+ * the access cookie, or a place the application chose (an adapter's `getToken`, `{ token }`).
+ */
+export type CredentialSource = 'header' | 'cookie' | 'custom'
 
 /** What `authenticate` returns: the token, its claims, the user, and the roles and scopes it grants. */
 export interface AuthContext<C extends object = DefaultClaims, U = AccessClaims<C>> {
@@ -99,6 +102,10 @@ export type CredentialsInput =
       method?: string | undefined
       /** The CSRF header value (cookie mode). */
       csrfToken?: string | null | undefined
+    }
+  | {
+      /** A token the application found itself (an adapter's `getToken`): source `custom`, no CSRF check. */
+      token: string
     }
 
 /** An audit event. Never carries a token or a password. */
@@ -182,6 +189,16 @@ export interface AuthOptions<C extends object = DefaultClaims, U = AccessClaims<
    * the session. The trade-off is in docs/security.md.
    */
   reuseGrace?: Duration
+  /**
+   * The OAuth clients the token endpoint accepts, by `client_id` (RFC 6749 §2): `{ web: {},
+   * svc: { secret: '…' } }`. A confidential client (with a secret) must authenticate; a request
+   * naming an unknown client is refused with `invalid_client`. Tokens carry the requesting
+   * client's `client_id` (RFC 9068 §2.2). Without `clients`, the token endpoint ignores any
+   * client the request names.
+   */
+  clients?: Record<string, ClientOptions>
+  /** The `client_id` of tokens whose request named no client (RFC 9068 §2.2). */
+  clientId?: string
   /** Realm named in `WWW-Authenticate` (default `"tokenward"`). */
   realm?: string
   /** Cookie mode: read the access token from a cookie too (with CSRF checks). */
@@ -269,4 +286,18 @@ export interface AuthSettings {
   store: TokenStore
   /** Clock, epoch ms. */
   now: () => number
+  /** `issuer`, when configured. */
+  issuer: string | undefined
+  /** The OAuth clients the token endpoint knows (`clients`), or `undefined` when any client may ask. */
+  clients: Readonly<Record<string, ClientOptions>> | undefined
+  /** The `client_id` tokens carry when the request names none (`clientId`). */
+  clientId: string | undefined
+  /** True when the keys include a public one to publish (`/.well-known/jwks.json`). */
+  publishesKeys: boolean
+}
+
+/** An OAuth client the token endpoint knows (RFC 6749 §2.1). */
+export interface ClientOptions {
+  /** Its secret: a confidential client must present it (HTTP Basic or `client_secret`). None: a public client. */
+  secret?: string
 }

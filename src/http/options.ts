@@ -5,6 +5,7 @@
 
 import type { ResolvedCookies } from '../core/cookies.js'
 import {
+  booleanOption,
   checkNames,
   cookieOption,
   durationOption,
@@ -30,6 +31,7 @@ export const ROUTE_OPTION_NAMES = [
   'rateLimit',
   'trustProxy',
   'maxBodyBytes',
+  'openapi',
 ] as const
 
 const DEFAULT_PRIVATE_FIELDS = ['password', 'passwordHash', 'password_hash', 'hash', 'salt']
@@ -99,6 +101,7 @@ export function resolveRouteOptions(
     throw new TypeError('tokenward: the auth routes need `findUser` or `verifyCredentials`')
   if (options.privateFields !== undefined && !Array.isArray(options.privateFields))
     throw new TypeError('tokenward: `privateFields` must be a list of field names')
+  booleanOption(options.openapi, 'openapi')
   if (options.prefix !== undefined && typeof options.prefix !== 'string')
     throw new TypeError('tokenward: `prefix` must be a string such as "/auth"')
   return {

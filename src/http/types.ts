@@ -73,6 +73,8 @@ export interface AuthRouteOptions<U = unknown, C extends object = DefaultClaims>
   trustProxy?: boolean | number
   /** Largest body accepted, bytes (default 16 KiB); a larger one is `invalid_request`. */
   maxBodyBytes?: number
+  /** Serve the OpenAPI 3.1 document of these routes at `<prefix>/openapi.json` (default false). */
+  openapi?: boolean
 }
 
 /** Fields of a parsed JSON or form body. */
@@ -86,4 +88,11 @@ export interface AuthRoutes {
   readonly cookies: ResolvedCookies | undefined
   /** Answers one request; `undefined` when the path and method are not an auth route. */
   handle(request: AuthRouteRequest): Promise<AuthRouteResponse | undefined>
+  /**
+   * Routes served at the ROOT of the app, not under the prefix: `/.well-known/jwks.json` and
+   * `/.well-known/oauth-authorization-server` when asymmetric keys are configured (else none).
+   */
+  readonly rootRoutes: ReadonlyArray<{ method: 'GET'; path: string }>
+  /** Answers a root route (`request.path` is the whole path); `undefined` when it is none. */
+  handleRoot(request: AuthRouteRequest): Promise<AuthRouteResponse | undefined>
 }

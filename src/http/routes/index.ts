@@ -7,42 +7,45 @@ import { applyRealm } from '../../core/context.js'
 import { isAuthError } from '../../core/errors.js'
 import type { Auth, ClaimsInput } from '../../core/types.js'
 import { parseBody } from '../body.js'
+import { oauthErrorResponse } from '../oauth.js'
+import { authOpenApi } from '../openapi.js'
 import { resolveRouteOptions } from '../options.js'
-import { errorResponse } from '../response.js'
+import { errorResponse, json } from '../response.js'
 import type { RouteContext } from '../route-context.js'
 import { clearCookies } from '../session-cookies.js'
-import type {
-  AuthRouteOptions,
-  AuthRouteRequest,
-  AuthRouteResponse,
-  AuthRoutes,
-  BodyFields,
-} from '../types.js'
+import type { AuthRouteOptions, AuthRouteResponse, AuthRoutes } from '../types.js'
 import { defaultClaimsFor } from '../users.js'
-import { login } from './login.js'
-import { logout } from './logout.js'
-import { me } from './me.js'
-import { refresh } from './refresh.js'
-import { token } from './token.js'
+import { ROOT_TABLE, ROUTE_TABLE, type RouteEntry } from './table.js'
 
-type Handler = (
-  route: RouteContext,
-  request: AuthRouteRequest,
-  fields: BodyFields,
-) => Promise<AuthRouteResponse>
+export { AUTH_ROUTES } from './table.js'
 
-const HANDLERS: Readonly<Record<string, { method: 'GET' | 'POST'; handler: Handler; body: boolean }>> = {
-  '/login': { method: 'POST', handler: login, body: true },
-  '/token': { method: 'POST', handler: token, body: true },
-  '/refresh': { method: 'POST', handler: refresh, body: true },
-  '/logout': { method: 'POST', handler: logout, body: true },
-  '/me': { method: 'GET', handler: (route, request) => me(route, request), body: false },
+function findEntry(path: string, method: string, openapi: boolean): RouteEntry | undefined {
+  const entry = ROUTE_TABLE.find((r) => r.path === path)
+  if (entry)
+    return entry.method === method || (entry.method === 'GET' && method === 'HEAD') ? entry : undefined
+  if (openapi && path === '/openapi.json' && (method === 'GET' || method === 'HEAD')) return OPENAPI_ENTRY
+  return undefined
 }
 
-/** The route table, for adapters to register. */
-export const AUTH_ROUTES: ReadonlyArray<{ method: 'GET' | 'POST'; path: string }> = Object.entries(
-  HANDLERS,
-).map(([path, { method }]) => ({ method, path }))
+const OPENAPI_ENTRY: RouteEntry = {
+  method: 'GET',
+  path: '/openapi.json',
+  handler: async (route) => json(authOpenApi(route.auth, route.options)),
+  body: false,
+  oauth: false,
+  doc: 'openapi',
+}
+
+/** The boundary of the routes: a client's mistake or a store outage is answered; anything else is rethrown. */
+function answerError(route: RouteContext, entry: RouteEntry, err: unknown): AuthRouteResponse {
+  // The app's callback threw, or a tokenward bug: the framework's error handling (a 500).
+  if (!isAuthError(err)) throw err
+  const e = applyRealm(route.auth.settings.realm, err) as typeof err
+  const response = entry.oauth ? oauthErrorResponse(e) : errorResponse(e)
+  const { cookies, prefix } = route.settings
+  if (err.code === 'refresh_token_reused') response.cookies.push(...clearCookies(cookies, prefix))
+  return response
+}
 
 /**
  * Builds the framework-neutral auth routes. Options are checked here, once: an unknown name, a
@@ -82,24 +85,25 @@ export function createAuthRoutes<C extends object, U, RU = U>(
   return {
     prefix: settings.prefix,
     cookies: settings.cookies,
+    rootRoutes: a.settings.publishesKeys
+      ? ROOT_TABLE.map(({ path }) => ({ method: 'GET' as const, path }))
+      : [],
     async handle(request) {
       const path = request.path.replace(/\/+$/, '') || '/'
-      const entry = Object.hasOwn(HANDLERS, path) ? HANDLERS[path] : undefined
-      const method = request.method.toUpperCase()
-      if (!entry || (entry.method !== method && !(entry.method === 'GET' && method === 'HEAD')))
-        return undefined
+      const entry = findEntry(path, request.method.toUpperCase(), o.openapi === true)
+      if (!entry) return undefined
       try {
         const fields = entry.body ? parseBody(request, settings.maxBodyBytes) : {}
         return await entry.handler(route, request, fields)
       } catch (err) {
-        // The boundary: a client's mistake or a store outage is answered here; anything else (the
-        // app's callback threw, a tokenward bug) goes to the framework's error handling.
-        if (!isAuthError(err)) throw err
-        const response = errorResponse(applyRealm(a.settings.realm, err))
-        if (err.code === 'refresh_token_reused')
-          response.cookies.push(...clearCookies(settings.cookies, settings.prefix))
-        return response
+        return answerError(route, entry, err)
       }
+    },
+    async handleRoot(request) {
+      const method = request.method.toUpperCase()
+      const entry = ROOT_TABLE.find((r) => r.path === request.path)
+      if (!a.settings.publishesKeys || !entry || (method !== 'GET' && method !== 'HEAD')) return undefined
+      return entry.handler(route)
     },
   }
 }

@@ -81,6 +81,8 @@ export async function login(
   route: RouteContext,
   request: AuthRouteRequest,
   fields: BodyFields,
+  /** The authenticated OAuth client (`/token`): the tokens carry its `client_id` (RFC 9068 §2.2). */
+  clientId?: string,
 ): Promise<AuthRouteResponse> {
   const { auth, settings } = route
   const { username, password } = credentialsOf(fields)
@@ -98,7 +100,9 @@ export async function login(
     await appCallback(route, 'updatePasswordHash', () => update(user, newHash)).catch(() => {})
   }
   const claims = await appCallback(route, 'claimsFor', () => route.claimsFor(user))
-  const pair = await auth.issueTokens(claims)
+  const pair = await auth.issueTokens(
+    clientId === undefined ? claims : ({ ...claims, client_id: clientId } as typeof claims),
+  )
   auth.emit({ type: 'login_succeeded', username, sub: claims.sub, address })
   return tokenResponse(pair, settings.cookies, settings.prefix)
 }

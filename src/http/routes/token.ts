@@ -1,18 +1,28 @@
-/** `POST /token`: the OAuth 2.0 token endpoint (RFC 6749 §4.3 password grant, §6 refresh). */
-import { badRequest, stringField } from '../body.js'
+/**
+ * `POST /token`: the OAuth 2.0 token endpoint — the password grant (RFC 6749 §4.3) and the refresh
+ * grant (§6), with client authentication (§2.3.1) when `clients` are configured, and every error
+ * in §5.2 form (`invalid_grant`, `invalid_client`, `invalid_request`, `unsupported_grant_type`).
+ * `grant_type` defaults to `password` (FastAPI's OAuth2PasswordRequestForm clients omit it).
+ */
+import { stringField } from '../body.js'
+import { authenticateClient } from '../clients.js'
+import { oauthError } from '../oauth.js'
 import type { RouteContext } from '../route-context.js'
 import type { AuthRouteRequest, AuthRouteResponse, BodyFields } from '../types.js'
 import { login } from './login.js'
 import { refresh } from './refresh.js'
 
-/** The token route: dispatches on `grant_type` (default `password`). */
-export function token(
+/** The token route (its errors are answered in RFC 6749 §5.2 form by the route table). */
+export async function token(
   route: RouteContext,
   request: AuthRouteRequest,
   fields: BodyFields,
 ): Promise<AuthRouteResponse> {
   const grant = stringField(fields, 'grant_type', false) ?? 'password'
-  if (grant === 'password') return login(route, request, fields)
-  if (grant === 'refresh_token') return refresh(route, request, fields)
-  throw badRequest('grant_type must be password or refresh_token')
+  if (grant !== 'password' && grant !== 'refresh_token')
+    return oauthError(400, 'unsupported_grant_type', 'grant_type must be password or refresh_token')
+  const clientId = authenticateClient(route, request, fields, { required: false })
+  return grant === 'password'
+    ? login(route, request, fields, clientId)
+    : refresh(route, request, fields, clientId)
 }

@@ -1,0 +1,77 @@
+/**
+ * OAuth client authentication at the token, revocation and introspection endpoints (RFC 6749
+ * §2.3.1): HTTP Basic (`client_id:client_secret`, each form-urlencoded) or `client_id` /
+ * `client_secret` in the body — never both. A confidential client (one with a secret in
+ * `clients`) must present its secret; a public one names itself.
+ */
+import { getHeader } from '../core/credentials.js'
+import { AuthError } from '../core/errors.js'
+import { badRequest, stringField } from './body.js'
+import type { RouteContext } from './route-context.js'
+import type { AuthRouteRequest, BodyFields } from './types.js'
+
+const invalidClient = (message: string) => new AuthError('invalid_client', message)
+
+/** Constant-time string comparison (a secret must not leak through timing). */
+function sameSecret(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a)
+  const y = new TextEncoder().encode(b)
+  let diff = x.length ^ y.length
+  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0)
+  return diff === 0
+}
+
+/** The credentials of an `Authorization: Basic …` header, or `undefined`. */
+function basicCredentials(request: AuthRouteRequest): { id: string; secret: string } | undefined {
+  const header = getHeader(request.headers, 'authorization')
+  if (!header || !/^basic /i.test(header)) return undefined
+  let decoded: string
+  try {
+    decoded = atob(header.slice(6).trim())
+  } catch {
+    throw invalidClient('the Basic credentials are not valid base64')
+  }
+  const colon = decoded.indexOf(':')
+  if (colon < 0) throw invalidClient('the Basic credentials must be client_id:client_secret')
+  try {
+    // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
+    const decode = (part: string) => decodeURIComponent(part.replace(/\+/g, ' '))
+    return { id: decode(decoded.slice(0, colon)), secret: decode(decoded.slice(colon + 1)) }
+  } catch {
+    throw invalidClient('the Basic credentials are not form-urlencoded')
+  }
+}
+
+/**
+ * The `client_id` of an authenticated client, or `undefined` when the request names none and
+ * `required` is false. Throws `invalid_client` (401) for an unknown client or a wrong secret.
+ * Without `clients` configured, a named client is ignored (`undefined`) unless `required`.
+ */
+export function authenticateClient(
+  route: RouteContext,
+  request: AuthRouteRequest,
+  fields: BodyFields,
+  { required }: { required: boolean },
+): string | undefined {
+  const basic = basicCredentials(request)
+  const bodyId = stringField(fields, 'client_id', false)
+  const bodySecret = stringField(fields, 'client_secret', false)
+  if (basic && (bodySecret !== undefined || (bodyId !== undefined && bodyId !== basic.id)))
+    throw badRequest('use one client authentication method: HTTP Basic or the body, not both')
+  const clients = route.auth.settings.clients
+  const id = basic?.id ?? bodyId
+  if (!clients) {
+    if (required) throw invalidClient('this server has no clients configured')
+    return undefined
+  }
+  if (id === undefined) {
+    if (required) throw invalidClient('the client must authenticate')
+    return undefined
+  }
+  const client = Object.hasOwn(clients, id) ? clients[id] : undefined
+  if (!client) throw invalidClient('unknown client')
+  const secret = basic?.secret ?? bodySecret
+  if (client.secret !== undefined && (secret === undefined || !sameSecret(secret, client.secret)))
+    throw invalidClient('the client secret is wrong or missing')
+  return id
+}

@@ -1,0 +1,51 @@
+/**
+ * `POST /introspect`: OAuth 2.0 token introspection (RFC 7662) for resource servers that cannot
+ * verify tokens themselves. The caller must authenticate as one of the configured `clients`
+ * (§2.1: introspection is not for anonymous callers). An active token is answered with its
+ * claims; anything else — invalid, expired, revoked, a one-time token — with `{ "active": false }`
+ * and nothing more (§2.2).
+ */
+import { isAuthError } from '../../core/errors.js'
+import { scopesOf } from '../../core/guards.js'
+import { stringField } from '../body.js'
+import { authenticateClient } from '../clients.js'
+import { json } from '../response.js'
+import type { RouteContext } from '../route-context.js'
+import type { AuthRouteRequest, AuthRouteResponse, BodyFields } from '../types.js'
+
+const PASSED_ON = ['sub', 'client_id', 'exp', 'iat', 'nbf', 'aud', 'iss', 'jti', 'roles'] as const
+
+function active(claims: Record<string, unknown>, kind: 'access' | 'refresh'): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    active: true,
+    token_type: kind === 'access' ? 'Bearer' : 'refresh_token',
+  }
+  const scopes = scopesOf(claims)
+  if (scopes.length > 0) body.scope = scopes.join(' ')
+  for (const name of PASSED_ON) if (claims[name] !== undefined) body[name] = claims[name]
+  return body
+}
+
+/** The introspection route. */
+export async function introspect(
+  route: RouteContext,
+  request: AuthRouteRequest,
+  fields: BodyFields,
+): Promise<AuthRouteResponse> {
+  const { auth } = route
+  authenticateClient(route, request, fields, { required: true })
+  const token = stringField(fields, 'token', true)
+  const hint = stringField(fields, 'token_type_hint', false)
+  const kinds = hint === 'refresh_token' ? (['refresh', 'access'] as const) : (['access', 'refresh'] as const)
+  for (const kind of kinds) {
+    try {
+      const claims =
+        kind === 'access' ? await auth.verifyAccessToken(token) : await auth.verifyRefreshToken(token)
+      return json(active(claims as Record<string, unknown>, kind))
+    } catch (err) {
+      // Not active as this kind; a store outage is not "inactive": fail closed (503).
+      if (!isAuthError(err) || err.code === 'store_unavailable') throw err
+    }
+  }
+  return json({ active: false })
+}

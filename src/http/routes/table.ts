@@ -1,0 +1,68 @@
+/**
+ * The one table of auth routes: adapters register it, `createAuthRoutes` dispatches on it, and the
+ * OpenAPI document (http/openapi.ts) is generated from it.
+ */
+import type { RouteContext } from '../route-context.js'
+import type { AuthRouteRequest, AuthRouteResponse, BodyFields } from '../types.js'
+import { introspect } from './introspect.js'
+import { login } from './login.js'
+import { logout } from './logout.js'
+import { me } from './me.js'
+import { refresh } from './refresh.js'
+import { revokeToken } from './revoke.js'
+import { token } from './token.js'
+import { jwks, metadata } from './well-known.js'
+
+/** Which description the OpenAPI document gives a route. */
+export type RouteDoc = 'login' | 'token' | 'refresh' | 'logout' | 'me' | 'revoke' | 'introspect' | 'openapi'
+
+type Handler = (
+  route: RouteContext,
+  request: AuthRouteRequest,
+  fields: BodyFields,
+) => Promise<AuthRouteResponse>
+
+/** One auth route: how it is called, how its errors are answered, and what the OpenAPI document says of it. */
+export interface RouteEntry {
+  method: 'GET' | 'POST'
+  path: string
+  handler: Handler
+  /** Reads a JSON or form body. */
+  body: boolean
+  /** Errors in RFC 6749 §5.2 form (the OAuth endpoints) instead of tokenward's `{ error, message }`. */
+  oauth: boolean
+  /** What the OpenAPI document says (see http/openapi.ts). */
+  doc: RouteDoc
+}
+
+/** The one route table: adapters register it, the OpenAPI document is generated from it. */
+export const ROUTE_TABLE: readonly RouteEntry[] = [
+  { method: 'POST', path: '/login', handler: login, body: true, oauth: false, doc: 'login' },
+  { method: 'POST', path: '/token', handler: token, body: true, oauth: true, doc: 'token' },
+  { method: 'POST', path: '/refresh', handler: refresh, body: true, oauth: false, doc: 'refresh' },
+  { method: 'POST', path: '/logout', handler: logout, body: true, oauth: false, doc: 'logout' },
+  {
+    method: 'GET',
+    path: '/me',
+    handler: (route, request) => me(route, request),
+    body: false,
+    oauth: false,
+    doc: 'me',
+  },
+  { method: 'POST', path: '/revoke', handler: revokeToken, body: true, oauth: true, doc: 'revoke' },
+  { method: 'POST', path: '/introspect', handler: introspect, body: true, oauth: true, doc: 'introspect' },
+]
+
+/** The route table, for adapters to register. */
+export const AUTH_ROUTES: ReadonlyArray<{ method: 'GET' | 'POST'; path: string }> = ROUTE_TABLE.map(
+  ({ method, path }) => ({ method, path }),
+)
+
+/** The routes at the root (not under the prefix), when asymmetric keys are configured. */
+export const ROOT_TABLE: ReadonlyArray<{
+  path: string
+  handler: (route: RouteContext) => Promise<AuthRouteResponse | undefined>
+}> = [
+  { path: '/.well-known/jwks.json', handler: jwks },
+  { path: '/.well-known/oauth-authorization-server', handler: metadata },
+]
