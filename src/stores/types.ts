@@ -17,9 +17,13 @@ export interface CutoffCheck {
  * `tokenward/testing`):
  * - every entry expires on its own at the `expiresAt` it was given (epoch seconds);
  * - `consume` is atomic: of two concurrent calls for one id, exactly one gets `true`;
+ * - `hit` is an atomic reservation: concurrent calls on one key each get their own count;
  * - `isRevoked` answers for the token ids AND the subject cutoff in ONE round trip;
  * - the optional `subject` argument groups the keys of one user (the Redis store puts them under
- *   one hash tag, so its scripts work on Redis Cluster). Pass the same subject to write and read.
+ *   one hash tag, so its scripts work on Redis Cluster). Pass the same subject to write and read;
+ * - a write the store cannot keep (a failure, a timeout, no room left) rejects: it never resolves
+ *   as if it had been kept, and never makes room by forgetting a live entry. The core turns the
+ *   rejection into 503 `store_unavailable` (fail closed).
  *
  * @example
  * ```ts
@@ -46,8 +50,14 @@ export interface TokenStore {
   /** The subject's cutoff, or `null`. */
   getCutoff(subject: string): Promise<number | null>
   /**
-   * Add `cost` (default 1; 0 only reads) to the counter `key`, whose window of `windowSeconds`
+   * Add `cost` (default 1; 0 only reads; negative gives back) to the counter `key`, whose window of `windowSeconds`
    * starts at its first hit, and return the count in the current window.
+   *
+   * Atomic: the increment and the count it returns are one step, so of 50 concurrent calls with
+   * cost 1 on one key each gets a different count, 1 to 50 (callers reserve an attempt this way,
+   * then compare the count with a limit). A read (cost 0) creates nothing and starts no window.
+   * A negative cost gives back (a successful login returns its reservation): it lowers an existing
+   * count, never below 0, keeps its window, and creates nothing.
    */
   hit(key: string, windowSeconds: number, cost?: number): Promise<number>
   /** Release timers or connections the store owns (not a client it was given). Optional. */
