@@ -64,11 +64,19 @@ export async function reserveAttempt(
         'the client address is unknown, so logins are limited per username only: pass getAddress (Hono on Bun/Deno/edge) or check trustProxy',
     })
   }
-  const keys = [`login:user:${normaliseUsername(username)}`]
-  if (known) keys.push(`login:addr:${rateLimitAddress(address)}`)
-  const [byUser = 0, byAddress = 0] = await count(route, keys, limits.window)
-  if (byAddress > limits.perAddress)
-    refuse(route, username, address, 'too many failed logins from this address')
+  const keys: string[] = []
+  // The address first: an address past its limit creates no username counters, so one client
+  // cannot fill the store with counters by spraying usernames.
+  if (known) {
+    const addressKey = `login:addr:${rateLimitAddress(address)}`
+    const [byAddress = 0] = await count(route, [addressKey], limits.window)
+    keys.push(addressKey)
+    if (byAddress > limits.perAddress)
+      refuse(route, username, address, 'too many failed logins from this address')
+  }
+  const userKey = `login:user:${normaliseUsername(username)}`
+  const [byUser = 0] = await count(route, [userKey], limits.window)
+  keys.push(userKey)
   if (byUser > limits.perUser) refuse(route, username, address, 'too many failed logins for this user')
   return { keys }
 }

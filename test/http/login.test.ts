@@ -176,4 +176,12 @@ describe('login hardening', () => {
     const { login } = await setup()
     for (let i = 0; i < 5; i++) expect((await login('ada', 'right-password'))!.status).toBe(200)
   })
+
+  it('creates no username counters for an address past its limit (one client cannot fill the store)', async () => {
+    const store = memoryStore({ maxEntries: 1000, maxCounters: 20 })
+    const { login } = await setup({ store })
+    for (let i = 0; i < 5; i++) await login(`user${i}`, 'x')
+    for (let i = 5; i < 60; i++) expect((await login(`user${i}`, 'x'))!.status).toBe(429)
+    expect((await login('ada', 'right-password', '198.51.100.20'))!.status).toBe(200) // another client still logs in
+  })
 })
