@@ -24,8 +24,23 @@ export async function startDemo(
         detached: true,
       })
   let output = ''
+  // Stops the whole process group (`npm start` runs node as a child). Also when the test process
+  // ends first (a test timed out before the demo printed its URL): nothing is left running.
+  const kill = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal)
+    } catch {
+      child.kill(signal)
+    }
+  }
+  const killOnExit = () => kill('SIGKILL')
+  process.once('exit', killOnExit)
+  child.once('exit', () => process.removeListener('exit', killOnExit))
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`demo did not start in 60 s:\n${output}`)), 60_000)
+    const timer = setTimeout(() => {
+      kill('SIGKILL')
+      reject(new Error(`demo did not start in 60 s:\n${output}`))
+    }, 60_000)
     const onData = (chunk: Buffer) => {
       output += chunk.toString()
       const match = /tokenward demo on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)
@@ -48,18 +63,9 @@ export async function startDemo(
     output: () => output,
     stop: async () => {
       if (child.exitCode !== null) return
-      // The process group: `npm start` runs node as a child.
-      try {
-        process.kill(-child.pid!, 'SIGTERM')
-      } catch {
-        child.kill('SIGTERM')
-      }
+      kill('SIGTERM')
       await Promise.race([once(child, 'exit'), new Promise((r) => setTimeout(r, 5000))])
-      if (child.exitCode === null) {
-        try {
-          process.kill(-child.pid!, 'SIGKILL')
-        } catch {}
-      }
+      if (child.exitCode === null) kill('SIGKILL')
     },
   }
 }
