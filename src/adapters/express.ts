@@ -22,29 +22,47 @@ import {
   type AuthRouteOptions,
   type AuthRouteResponse,
   type CookieOptions,
+  type CredentialsInput,
   createAuthRoutes,
   type DefaultClaims,
   type Requirement,
 } from '../index.js'
 import {
+  adapterSettings,
   answerFor,
   authenticateThen,
-  callOptionsOf,
-  MAX_READ_BYTES,
-  notAuthenticated,
+  calledAsMiddleware,
+  checkAuth,
+  checkNamesList,
+  declaredTooLarge,
+  foundToken,
+  guardCall,
+  guardWithoutAuthenticate,
+  isPreflight,
+  isThenable,
+  noCredentials,
+  notCalled,
   passesAsAnonymous,
+  readNodeBody,
+  type TokenLookup,
+  tooLarge,
   unmet,
 } from './kit.js'
 
 // --- types ------------------------------------------------------------------------------------------
 
+/** Where an adapter's `getToken` finds the token: `(request) => token | null | undefined` (may be async). */
+export type { TokenLookup } from './kit.js'
+
 declare global {
   namespace Express {
+    /** The user type (declared the way passport declares it, so both can be installed). */
+    interface User {}
     interface Request {
       /** Set by tokenward's `authenticate`: token, claims, user, roles, scopes. Typed access: `getAuth<C, U>(req)`. */
       auth?: AuthContext<object, unknown>
-      /** Set by tokenward's `authenticate`: the resolved user (or the claims without a resolver). */
-      user?: unknown
+      /** Set by tokenward's `authenticate` (unless `userProperty` names another): the resolved user, or the claims without a resolver. */
+      user?: User | undefined
     }
   }
 }
@@ -57,10 +75,27 @@ export interface ExpressAuthenticateOptions {
   cookies?: boolean | CookieOptions
   /** Pass errors to `next(err)` (for your own error handler, or {@link authErrorHandler}) instead of answering. */
   passErrors?: boolean
+  /**
+   * Where the token is, when it is not (only) in `Authorization: Bearer` — a header of your own, a
+   * query parameter (RFC 6750 §2.3, off unless you read it here), a body field. Return the token, or
+   * `null`/`undefined` to fall back to the Bearer header and the access cookie. A token found here
+   * gets no CSRF check (`ctx.source` is `'custom'`).
+   */
+  getToken?: TokenLookup<Request>
+  /**
+   * The request property that gets the user (default `'user'`; `false`: none — read
+   * `req.auth.user`). Pick another when passport owns `req.user`. `req.auth` is always set.
+   */
+  userProperty?: string | false
 }
 
-// Which Auth authenticated a request, so `requireRoles('admin')` can apply its role hierarchy.
-const authOf = new WeakMap<Request, { auth: Auth<object, unknown>; passErrors: boolean }>()
+// Which Auth authenticated a request (so `requireRoles('admin')` applies its role hierarchy), and
+// whether errors are passed on. Set by authenticate; a guard without it is a wiring mistake.
+const authOf = new WeakMap<Request, Binding>()
+interface Binding {
+  auth: Auth<object, unknown>
+  passErrors: boolean
+}
 
 /**
  * `req.auth` with the claims and user types of your `createAuth`.
@@ -107,7 +142,12 @@ function fail(res: Response, next: (err?: unknown) => void, err: unknown, passEr
  * app.use(authErrorHandler())
  * ```
  */
-export function authErrorHandler(): ErrorRequestHandler {
+export function authErrorHandler(): ErrorRequestHandler
+export function authErrorHandler(...args: unknown[]): ErrorRequestHandler | undefined {
+  if (calledAsMiddleware(args)) {
+    ;(args[args.length - 1] as NextFunction)(notCalled('authErrorHandler', 'app.use(authErrorHandler())'))
+    return undefined
+  }
   return function tokenwardErrorHandler(err, _req, res, next) {
     const answer = answerFor(err)
     if (answer) send(res, answer)
@@ -118,8 +158,9 @@ export function authErrorHandler(): ErrorRequestHandler {
 // --- credentials in -----------------------------------------------------------------------------------------
 
 /**
- * Authenticates the request (Bearer header, or the access cookie in cookie mode) and sets
- * `req.auth` and `req.user`. Answers 401/403/503 itself unless `passErrors` is set.
+ * Authenticates the request (Bearer header, or the access cookie in cookie mode, or your
+ * `getToken`) and sets `req.auth` and `req.user`. Answers 401/403/503 itself unless `passErrors`
+ * is set. A CORS preflight passes through untouched.
  *
  * @example
  * ```ts
@@ -137,43 +178,93 @@ export function authErrorHandler(): ErrorRequestHandler {
  */
 export function authenticate<C extends object, U>(
   auth: Auth<C, U>,
-  options: ExpressAuthenticateOptions = {},
-): RequestHandler {
-  const passErrors = options.passErrors ?? false
-  const callOptions = callOptionsOf(options.cookies)
-  const accepted = (req: Request, ctx: AuthContext<C, U>, next: NextFunction) => {
-    req.auth = ctx as AuthContext<object, unknown>
-    req.user = ctx.user
+  options?: ExpressAuthenticateOptions,
+): RequestHandler
+export function authenticate(...args: unknown[]): RequestHandler | undefined {
+  if (calledAsMiddleware(args)) {
+    // `app.get('/x', authenticate, handler)`: answer (a 500 naming the fix) instead of hanging.
+    ;(args[args.length - 1] as NextFunction)(
+      notCalled('authenticate', 'app.get(path, authenticate(auth), handler)'),
+    )
+    return undefined
+  }
+  const [auth, options] = args as [Auth<object, unknown>, ExpressAuthenticateOptions | undefined]
+  checkAuth(auth, 'authenticate(auth)')
+  const { optional, passErrors, getToken, userProperty, callOptions } = adapterSettings(
+    auth,
+    options,
+    'authenticate(auth, options)',
+  )
+  const binding: Binding = { auth, passErrors }
+  const accepted = (req: Request, ctx: AuthContext<object, unknown>, next: NextFunction) => {
+    req.auth = ctx
+    if (userProperty !== false) (req as unknown as Record<string, unknown>)[userProperty] = ctx.user
     next()
   }
   const refused = (res: Response, next: NextFunction, err: unknown) => {
-    if (passesAsAnonymous(options.optional, err)) next()
+    if (passesAsAnonymous(optional, err)) next()
     else fail(res, next, err, passErrors)
   }
-  return function tokenwardAuthenticate(req, res, next) {
-    authOf.set(req, { auth: auth as Auth<object, unknown>, passErrors })
+  const run = (req: Request, res: Response, next: NextFunction, input: CredentialsInput) =>
     authenticateThen(
       auth,
-      { headers: req.headers, method: req.method },
+      input,
       callOptions,
       (ctx) => accepted(req, ctx, next),
       (err) => refused(res, next, err),
     )
+  const withToken = (req: Request, res: Response, next: NextFunction, found: unknown) =>
+    run(req, res, next, foundToken(found) ?? { headers: req.headers, method: req.method })
+  return function tokenwardAuthenticate(req, res, next) {
+    if (isPreflight(req.method, req.headers['access-control-request-method'])) return next()
+    authOf.set(req, binding)
+    if (getToken === undefined) {
+      run(req, res, next, { headers: req.headers, method: req.method })
+      return
+    }
+    let found: unknown
+    try {
+      found = getToken(req)
+    } catch (err) {
+      return next(err) // the app's getToken threw: Express's 500
+    }
+    if (isThenable(found))
+      found.then(
+        (token) => withToken(req, res, next, token),
+        (err) => next(err),
+      )
+    else withToken(req, res, next, found)
   }
 }
 
 // --- guards ----------------------------------------------------------------------------------------------
 
-function guard(name: string, requirement: Requirement): RequestHandler {
+function guard(name: string, call: string, requirement: Requirement): RequestHandler {
   const middleware: RequestHandler = (req, res, next) => {
+    if (isPreflight(req.method, req.headers['access-control-request-method'])) return next()
     const bound = authOf.get(req)
-    if (!req.auth || !bound) return fail(res, next, notAuthenticated(), bound?.passErrors ?? false)
+    if (!bound) return next(guardWithoutAuthenticate(call, 'authenticate(auth)'))
+    if (!req.auth) return fail(res, next, noCredentials(bound.auth), bound.passErrors)
     const err = unmet(bound.auth, req.auth, requirement)
     if (err) return fail(res, next, err, bound.passErrors)
     next()
   }
   Object.defineProperty(middleware, 'name', { value: name })
   return middleware
+}
+
+/** A guard factory handed to Express uncalled answers a 500 naming the fix (never hangs). */
+function guardFactory(
+  name: string,
+  args: unknown[],
+  build: (names: string[]) => RequestHandler,
+): RequestHandler {
+  if (calledAsMiddleware(args)) {
+    const fix = `app.get(path, authenticate(auth), ${name}(…), handler)`
+    ;(args[args.length - 1] as NextFunction)(notCalled(name, fix))
+    return undefined as unknown as RequestHandler
+  }
+  return build(checkNamesList(args, name))
 }
 
 /**
@@ -184,8 +275,9 @@ function guard(name: string, requirement: Requirement): RequestHandler {
  * app.get('/private', authenticate(auth, { optional: true }), requireAuth(), (req, res) => res.send('hi'))
  * ```
  */
-export function requireAuth(): RequestHandler {
-  return guard('tokenwardRequireAuth', {})
+export function requireAuth(): RequestHandler
+export function requireAuth(...args: unknown[]): RequestHandler {
+  return guardFactory('requireAuth', args, () => guard('tokenwardRequireAuth', 'requireAuth()', {}))
 }
 
 /**
@@ -196,8 +288,11 @@ export function requireAuth(): RequestHandler {
  * app.get('/admin', authenticate(auth), requireRoles('admin'), (req, res) => res.send('welcome'))
  * ```
  */
-export function requireRoles(...roles: string[]): RequestHandler {
-  return guard('tokenwardRequireRoles', { roles })
+export function requireRoles(...roles: string[]): RequestHandler
+export function requireRoles(...args: unknown[]): RequestHandler {
+  return guardFactory('requireRoles', args, (roles) =>
+    guard('tokenwardRequireRoles', guardCall('requireRoles', roles), { roles }),
+  )
 }
 
 /**
@@ -208,8 +303,11 @@ export function requireRoles(...roles: string[]): RequestHandler {
  * app.get('/users', authenticate(auth), requireScopes('users:read'), (req, res) => res.json([]))
  * ```
  */
-export function requireScopes(...scopes: string[]): RequestHandler {
-  return guard('tokenwardRequireScopes', { scopes })
+export function requireScopes(...scopes: string[]): RequestHandler
+export function requireScopes(...args: unknown[]): RequestHandler {
+  return guardFactory('requireScopes', args, (scopes) =>
+    guard('tokenwardRequireScopes', guardCall('requireScopes', scopes), { scopes }),
+  )
 }
 
 /**
@@ -220,45 +318,40 @@ export function requireScopes(...scopes: string[]): RequestHandler {
  * app.delete('/posts/:id', authenticate(auth), requirePermissions('posts:delete'), (req, res) => res.sendStatus(204))
  * ```
  */
-export function requirePermissions(...permissions: string[]): RequestHandler {
-  return guard('tokenwardRequirePermissions', { permissions })
+export function requirePermissions(...permissions: string[]): RequestHandler
+export function requirePermissions(...args: unknown[]): RequestHandler {
+  return guardFactory('requirePermissions', args, (permissions) =>
+    guard('tokenwardRequirePermissions', guardCall('requirePermissions', permissions), { permissions }),
+  )
 }
 
 // --- auth routes ------------------------------------------------------------------------------------------
 
-/** Reads the raw body, at most 2 MiB (the core answers 400 for anything over its own limit). */
-function readBody(req: Request): Promise<string | Record<string, unknown> | undefined> {
-  const parsed = req.body as unknown
-  if (
-    typeof parsed === 'object' &&
-    parsed !== null &&
-    !Buffer.isBuffer(parsed) &&
-    Object.keys(parsed).length > 0
-  ) {
-    return Promise.resolve(parsed as Record<string, unknown>)
+/**
+ * The body: the raw one, read at most `limit` bytes (a larger one is refused as soon as it passes
+ * the limit); or, when a body parser mounted before the router consumed it, what that parser made
+ * of it (a repeated form parameter is then refused the same way).
+ */
+function readBody(
+  req: Request,
+  limit: number,
+): Promise<Uint8Array | string | Record<string, unknown> | undefined> {
+  if (req.readableEnded) {
+    const parsed = req.body as unknown
+    if (parsed instanceof Uint8Array || typeof parsed === 'string') return Promise.resolve(parsed)
+    if (typeof parsed === 'object' && parsed !== null)
+      return Promise.resolve(parsed as Record<string, unknown>)
+    return Promise.resolve(undefined)
   }
-  if (typeof parsed === 'string' && parsed.length > 0) return Promise.resolve(parsed)
-  if (req.readableEnded) return Promise.resolve(undefined)
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size > MAX_READ_BYTES) {
-        req.pause()
-        reject(new AuthError('invalid_request', 'the body is too large'))
-        return
-      }
-      chunks.push(chunk)
-    })
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    req.on('error', () => reject(new AuthError('invalid_request', 'the body could not be read')))
-  })
+  if (declaredTooLarge(req.headers['content-length'], limit)) return Promise.reject(tooLarge(limit))
+  return readNodeBody(req, limit)
 }
 
 /**
  * The auth routes (`POST /auth/login`, `/auth/token`, `/auth/refresh`, `/auth/logout`,
- * `GET /auth/me`) as a Router; mount it with `app.use(authRouter(auth, options))`.
+ * `GET /auth/me`, …) as a Router. They are served at <where you mount it><prefix>:
+ * `app.use(authRouter(auth, options))` serves `/auth/login`, `app.use('/api', authRouter(…))`
+ * serves `/api/auth/login`.
  *
  * @example
  * ```ts
@@ -275,24 +368,44 @@ function readBody(req: Request): Promise<string | Record<string, unknown> | unde
 export function authRouter<C extends object, U, RU = U>(
   auth: Auth<C, U>,
   options: AuthRouteOptions<RU, C>,
-): Router {
+): Router
+export function authRouter(...args: unknown[]): Router | undefined {
+  if (calledAsMiddleware(args)) {
+    ;(args[args.length - 1] as NextFunction)(
+      notCalled('authRouter', 'app.use(authRouter(auth, { findUser }))'),
+    )
+    return undefined
+  }
+  const [auth, options] = args as [Auth<object, unknown>, AuthRouteOptions<unknown, object>]
+  checkAuth(auth, 'authRouter(auth, options)')
   const routes = createAuthRoutes(auth, options)
   const router = express.Router()
+  const answer = (res: Response, next: NextFunction, pending: Promise<AuthRouteResponse | undefined>) =>
+    pending.then(
+      (response) => (response ? send(res, response) : next()),
+      (err: unknown) => fail(res, next, err, false),
+    )
   router.use(routes.prefix || '/', function tokenwardAuthRoutes(req, res, next) {
-    readBody(req)
-      .then((body) =>
+    // Inside this mount, req.path is below the prefix and req.baseUrl is where the client sees it.
+    if (!routes.matches(req.method, req.path)) return next()
+    answer(
+      res,
+      next,
+      readBody(req, routes.maxBodyBytes).then((body) =>
         routes.handle({
           method: req.method,
           path: req.path,
           headers: req.headers,
           body,
           address: req.socket.remoteAddress,
+          basePath: req.baseUrl,
         }),
-      )
-      .then(
-        (answer) => (answer ? send(res, answer) : next()),
-        (err: unknown) => fail(res, next, err, false),
-      )
+      ),
+    )
   })
+  for (const { path } of routes.rootRoutes ?? [])
+    router.get(path, function tokenwardWellKnown(req, res, next) {
+      answer(res, next, routes.handleRoot({ method: req.method, path, headers: req.headers }))
+    })
   return router
 }

@@ -9,11 +9,11 @@
  */
 import type { Context, MiddlewareHandler, Next } from 'hono'
 import { Hono } from 'hono'
+import { checkNames } from '../core/options.js'
 import {
   type AccessClaims,
   type Auth,
   type AuthContext,
-  AuthError,
   type AuthRouteOptions,
   type AuthRouteResponse,
   type CookieOptions,
@@ -23,17 +23,31 @@ import {
   type Requirement,
 } from '../index.js'
 import {
+  adapterSettings,
   answerFor,
   authenticateThen,
-  callOptionsOf,
-  MAX_READ_BYTES,
-  notAuthenticated,
+  checkAuth,
+  checkNamesList,
+  declaredTooLarge,
+  foundToken,
+  guardCall,
+  guardWithoutAuthenticate,
+  isPreflight,
+  isThenable,
+  noCredentials,
+  notCalled,
   passesAsAnonymous,
-  pathBelow,
+  readWebBody,
+  servedUnder,
+  type TokenLookup,
+  tooLarge,
   unmet,
 } from './kit.js'
 
 // --- types ------------------------------------------------------------------------------------------
+
+/** Where an adapter's `getToken` finds the token: `(request) => token | null | undefined` (may be async). */
+export type { TokenLookup } from './kit.js'
 
 /** The context variables tokenward sets: `c.var.auth` and `c.var.user`. */
 export interface AuthVariables<C extends object = DefaultClaims, U = AccessClaims<C>> {
@@ -52,6 +66,19 @@ export interface HonoAuthenticateOptions {
   optional?: boolean
   /** Overrides the `cookies` option of `createAuth`. */
   cookies?: boolean | CookieOptions
+  /**
+   * Throw AuthErrors into Hono's error handling (`app.onError`; answer them with
+   * {@link authErrorResponse}) instead of answering them. They keep `status`, `code` and `headers`.
+   */
+  passErrors?: boolean
+  /**
+   * Where the token is, when it is not (only) in `Authorization: Bearer` (a header of your own, a
+   * query parameter, a body field): return it, or `null`/`undefined` to fall back to the Bearer
+   * header and the access cookie. A token found here gets no CSRF check (`source` `'custom'`).
+   */
+  getToken?: TokenLookup<Context>
+  /** The context variable that gets the user (default `'user'`; `false`: none — read `c.var.auth.user`). */
+  userProperty?: string | false
 }
 
 /** Options of {@link authRoutes}: the core route options plus how to find the client address. */
@@ -64,8 +91,26 @@ export interface HonoAuthRouteOptions<U = unknown, C extends object = DefaultCla
   getAddress?: (c: Context) => string | undefined
 }
 
-// Which Auth authenticated a request, so `requireRoles('admin')` can apply its role hierarchy.
-const authOf = new WeakMap<Request, Auth<object, unknown>>()
+// Which Auth authenticated a request (so `requireRoles('admin')` applies its role hierarchy), and
+// whether errors are passed on. Set by authenticate; a guard without it is a wiring mistake.
+const authOf = new WeakMap<Request, Binding>()
+interface Binding {
+  auth: Auth<object, unknown>
+  passErrors: boolean
+}
+
+/** True when Hono is calling this function as a middleware: `(c, next)`. */
+function calledByHono(args: readonly unknown[]): boolean {
+  const c = args[0] as { req?: unknown; set?: unknown } | null | undefined
+  return (
+    args.length === 2 &&
+    typeof args[1] === 'function' &&
+    typeof c === 'object' &&
+    c !== null &&
+    typeof c.req === 'object' &&
+    typeof c.set === 'function'
+  )
+}
 
 // --- error out ------------------------------------------------------------------------------------------
 
@@ -79,7 +124,7 @@ function toResponse(answer: AuthRouteResponse): Response {
 
 /**
  * The standard answer for an error (`{ error, message }`, status, `WWW-Authenticate`), for apps
- * with their own `app.onError`.
+ * with their own `app.onError` (and `passErrors: true`). Anything else is rethrown.
  *
  * @example
  * ```ts
@@ -98,6 +143,12 @@ export function authErrorResponse(err: unknown): Response {
   throw err
 }
 
+/** An AuthError is answered, or with `passErrors` thrown to `app.onError`; anything else is thrown. */
+function refuse(err: unknown, passErrors: boolean): Response {
+  if (passErrors) throw err
+  return authErrorResponse(err)
+}
+
 // --- credentials in -----------------------------------------------------------------------------------------
 
 /**
@@ -112,9 +163,33 @@ function credentialsOf(raw: Request, env: unknown): CredentialsInput {
   return raw
 }
 
+/** A CORS preflight (OPTIONS with `Access-Control-Request-Method`): let through untouched. */
+function preflight(c: Context): boolean {
+  return c.req.method === 'OPTIONS' && isPreflight('OPTIONS', c.req.header('access-control-request-method'))
+}
+
 /**
- * Authenticates the request (Bearer header, or the access cookie in cookie mode) and sets
- * `c.var.auth` and `c.var.user`. Answers 401/403/503 itself.
+ * The credentials of a request: the app's `getToken` first (when given; it may be async), else the
+ * Bearer header and the access cookie. Calls `then` with them.
+ */
+function withCredentials<R>(
+  c: Context,
+  getToken: TokenLookup<Context> | undefined,
+  then: (input: CredentialsInput) => R,
+): R | Promise<Awaited<R>> {
+  if (getToken === undefined) return then(credentialsOf(c.req.raw, c.env))
+  const found = getToken(c)
+  if (isThenable(found))
+    return Promise.resolve(found).then(
+      (token) => then(foundToken(token) ?? credentialsOf(c.req.raw, c.env)) as Awaited<R>,
+    )
+  return then(foundToken(found) ?? credentialsOf(c.req.raw, c.env))
+}
+
+/**
+ * Authenticates the request (Bearer header, or the access cookie in cookie mode, or your
+ * `getToken`) and sets `c.var.auth` and `c.var.user`. Answers 401/403/503 itself unless
+ * `passErrors` is set. A CORS preflight passes through untouched.
  *
  * @example
  * ```ts
@@ -130,30 +205,41 @@ function credentialsOf(raw: Request, env: unknown): CredentialsInput {
  */
 export function authenticate<C extends object, U>(
   auth: Auth<C, U>,
-  options: HonoAuthenticateOptions = {},
-): MiddlewareHandler<AuthEnv<C, U>> {
-  const callOptions = callOptionsOf(options.cookies)
+  options?: HonoAuthenticateOptions,
+): MiddlewareHandler<AuthEnv<C, U>>
+export function authenticate(...args: unknown[]): MiddlewareHandler {
+  if (calledByHono(args)) throw notCalled('authenticate', "app.use('/api/*', authenticate(auth))")
+  const [auth, options] = args as [Auth<object, unknown>, HonoAuthenticateOptions | undefined]
+  checkAuth(auth, 'authenticate(auth)')
+  const { optional, passErrors, getToken, userProperty, callOptions } = adapterSettings<Context>(
+    auth,
+    options,
+    'authenticate(auth, options)',
+  )
+  const binding: Binding = { auth, passErrors }
   const refused = (c: Context, err: unknown, next: Next) => {
-    if (!passesAsAnonymous(options.optional, err)) return authErrorResponse(err)
-    authOf.set(c.req.raw, auth as Auth<object, unknown>)
+    if (!passesAsAnonymous(optional, err)) return refuse(err, passErrors)
+    authOf.set(c.req.raw, binding)
     return next()
   }
-  const accepted = (c: Context, ctx: AuthContext<C, U>, next: Next) => {
-    authOf.set(c.req.raw, auth as Auth<object, unknown>)
+  const accepted = (c: Context, ctx: AuthContext<object, unknown>, next: Next) => {
+    authOf.set(c.req.raw, binding)
     c.set('auth', ctx)
-    c.set('user', ctx.user)
+    if (userProperty !== false) c.set(userProperty as 'auth', ctx.user as AuthContext<object, unknown>)
     return next()
   }
-  return function tokenwardAuthenticate(c, next) {
-    return Promise.resolve(
-      authenticateThen(
-        auth,
-        credentialsOf(c.req.raw, c.env),
-        callOptions,
-        (ctx) => accepted(c, ctx, next),
-        (err) => refused(c, err, next),
-      ),
+  const run = (c: Context, next: Next, input: CredentialsInput) =>
+    authenticateThen(
+      auth,
+      input,
+      callOptions,
+      (ctx) => accepted(c, ctx, next),
+      (err) => refused(c, err, next),
     )
+  return function tokenwardAuthenticate(c, next) {
+    if (preflight(c)) return next()
+    if (getToken === undefined) return Promise.resolve(run(c, next, credentialsOf(c.req.raw, c.env)))
+    return Promise.resolve(withCredentials(c, getToken, (input) => run(c, next, input)))
   }
 }
 
@@ -161,7 +247,13 @@ export function authenticate<C extends object, U>(
 export interface HonoProtectOptions extends Requirement {
   /** Per-route cookie mode settings (default: the Auth's). */
   cookies?: boolean | CookieOptions
+  /** As for {@link authenticate}: throw AuthErrors to `app.onError` instead of answering them. */
+  passErrors?: boolean
+  /** As for {@link authenticate}: where the token is, when it is not (only) in the Bearer header. */
+  getToken?: TokenLookup<Context>
 }
+
+const PROTECT_NAMES = ['roles', 'scopes', 'permissions', 'cookies', 'passErrors', 'getToken'] as const
 
 /**
  * Wraps one route handler so that the route needs authentication (and, optionally, roles, scopes
@@ -195,45 +287,63 @@ export function protect<C extends object, U, E extends AuthEnv<C, U> = AuthEnv<C
   optionsOrHandler: HonoProtectOptions | ((c: Context<E>) => Response | Promise<Response>),
   maybeHandler?: (c: Context<E>) => Response | Promise<Response>,
 ): (c: Context<E>) => Response | Promise<Response> {
+  checkAuth(auth, 'protect(auth, [options], handler)')
   const handler = typeof optionsOrHandler === 'function' ? optionsOrHandler : maybeHandler
   if (typeof handler !== 'function')
     throw new TypeError('tokenward: protect(auth, [options], handler) needs a handler')
-  const { cookies, ...requirement } = typeof optionsOrHandler === 'function' ? {} : optionsOrHandler
+  const options = typeof optionsOrHandler === 'function' ? {} : optionsOrHandler
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('tokenward: the options of protect(auth, options, handler) must be an object')
+  checkNames(options, PROTECT_NAMES, 'the options of protect(auth, options, handler)')
+  const { cookies, passErrors, getToken, ...requirement } = options
+  const a = auth as Auth<object, unknown>
+  const settings = adapterSettings<Context>(
+    a,
+    { cookies, passErrors, getToken },
+    'protect(auth, options, handler)',
+  )
   const check = requirement.roles || requirement.scopes || requirement.permissions ? requirement : undefined
-  const callOptions = callOptionsOf(cookies)
+  const fail = (err: unknown) => refuse(err, settings.passErrors)
   const run = (c: Context<E>, ctx: AuthContext<C, U>) => {
-    const err = unmet(auth as Auth<object, unknown>, ctx as AuthContext<object, unknown>, check)
-    if (err) return authErrorResponse(err)
+    const err = unmet(a, ctx as AuthContext<object, unknown>, check)
+    if (err) return fail(err)
     // No authOf entry: the requirement is checked here, not by a guard middleware.
     const vars = c as unknown as Context<AuthEnv<C, U>>
     vars.set('auth', ctx)
     vars.set('user', ctx.user)
     return handler(c)
   }
+  const { callOptions } = settings
   return function tokenwardProtected(c) {
-    return authenticateThen(
-      auth,
-      credentialsOf(c.req.raw, c.env),
-      callOptions,
-      (ctx) => run(c, ctx),
-      authErrorResponse,
-    )
+    if (settings.getToken === undefined)
+      return authenticateThen(auth, credentialsOf(c.req.raw, c.env), callOptions, (ctx) => run(c, ctx), fail)
+    return withCredentials(c as unknown as Context, settings.getToken, (input) =>
+      authenticateThen(auth, input, callOptions, (ctx) => run(c, ctx), fail),
+    ) as Response | Promise<Response>
   }
 }
 
 // --- guards ----------------------------------------------------------------------------------------------
 
-function guard(name: string, requirement: Requirement): MiddlewareHandler {
+function guard(name: string, call: string, requirement: Requirement): MiddlewareHandler {
   const middleware: MiddlewareHandler = async (c, next) => {
+    if (preflight(c)) return next()
+    const bound = authOf.get(c.req.raw)
+    if (!bound) throw guardWithoutAuthenticate(call, 'authenticate(auth)')
     const ctx = c.get('auth') as AuthContext<object, unknown> | undefined
-    const auth = authOf.get(c.req.raw)
-    if (!ctx || !auth) return authErrorResponse(notAuthenticated())
-    const err = unmet(auth, ctx, requirement)
-    if (err) return authErrorResponse(err)
+    if (!ctx) return refuse(noCredentials(bound.auth), bound.passErrors)
+    const err = unmet(bound.auth, ctx, requirement)
+    if (err) return refuse(err, bound.passErrors)
     await next()
   }
   Object.defineProperty(middleware, 'name', { value: name })
   return middleware
+}
+
+/** A guard factory handed to Hono uncalled (`app.use(requireRoles)`) throws a 500 naming the fix. */
+function guardFactory(name: string, args: unknown[], build: (names: string[]) => MiddlewareHandler) {
+  if (calledByHono(args)) throw notCalled(name, `app.get(path, ${name}(…), handler) after authenticate(auth)`)
+  return build(checkNamesList(args, name))
 }
 
 /**
@@ -244,8 +354,9 @@ function guard(name: string, requirement: Requirement): MiddlewareHandler {
  * app.get('/api/private', requireAuth(), (c) => c.text('hi'))
  * ```
  */
-export function requireAuth(): MiddlewareHandler {
-  return guard('tokenwardRequireAuth', {})
+export function requireAuth(): MiddlewareHandler
+export function requireAuth(...args: unknown[]): MiddlewareHandler {
+  return guardFactory('requireAuth', args, () => guard('tokenwardRequireAuth', 'requireAuth()', {}))
 }
 
 /**
@@ -256,8 +367,11 @@ export function requireAuth(): MiddlewareHandler {
  * app.get('/admin', authenticate(auth), requireRoles('admin'), (c) => c.text('welcome'))
  * ```
  */
-export function requireRoles(...roles: string[]): MiddlewareHandler {
-  return guard('tokenwardRequireRoles', { roles })
+export function requireRoles(...roles: string[]): MiddlewareHandler
+export function requireRoles(...args: unknown[]): MiddlewareHandler {
+  return guardFactory('requireRoles', args, (roles) =>
+    guard('tokenwardRequireRoles', guardCall('requireRoles', roles), { roles }),
+  )
 }
 
 /**
@@ -268,8 +382,11 @@ export function requireRoles(...roles: string[]): MiddlewareHandler {
  * app.get('/users', authenticate(auth), requireScopes('users:read'), (c) => c.json([]))
  * ```
  */
-export function requireScopes(...scopes: string[]): MiddlewareHandler {
-  return guard('tokenwardRequireScopes', { scopes })
+export function requireScopes(...scopes: string[]): MiddlewareHandler
+export function requireScopes(...args: unknown[]): MiddlewareHandler {
+  return guardFactory('requireScopes', args, (scopes) =>
+    guard('tokenwardRequireScopes', guardCall('requireScopes', scopes), { scopes }),
+  )
 }
 
 /**
@@ -280,8 +397,11 @@ export function requireScopes(...scopes: string[]): MiddlewareHandler {
  * app.delete('/posts/:id', authenticate(auth), requirePermissions('posts:delete'), (c) => c.body(null, 204))
  * ```
  */
-export function requirePermissions(...permissions: string[]): MiddlewareHandler {
-  return guard('tokenwardRequirePermissions', { permissions })
+export function requirePermissions(...permissions: string[]): MiddlewareHandler
+export function requirePermissions(...args: unknown[]): MiddlewareHandler {
+  return guardFactory('requirePermissions', args, (permissions) =>
+    guard('tokenwardRequirePermissions', guardCall('requirePermissions', permissions), { permissions }),
+  )
 }
 
 // --- auth routes ------------------------------------------------------------------------------------------
@@ -291,9 +411,24 @@ function socketAddress(c: Context): string | undefined {
   return env?.incoming?.socket?.remoteAddress
 }
 
+/** The body, read at most `limit` bytes: a larger one is refused as soon as it passes the limit. */
+async function readBody(c: Context, limit: number): Promise<Uint8Array | string | undefined> {
+  if (declaredTooLarge(c.req.header('content-length'), limit)) throw tooLarge(limit)
+  const raw = c.req.raw
+  // A middleware before the routes read it already (Hono keeps that copy).
+  if (raw.bodyUsed) return c.req.text()
+  if (!raw.body) return undefined
+  return readWebBody(raw.body, limit)
+}
+
+// The part of the path below the prefix, as a route parameter (it may span segments: `/sessions/x`).
+const BELOW = 'tokenwardPath'
+
 /**
  * The auth routes (`POST /auth/login`, `/auth/token`, `/auth/refresh`, `/auth/logout`,
- * `GET /auth/me`) as a sub-app; mount it with `app.route('/', authRoutes(auth, options))`.
+ * `GET /auth/me`, …) as a sub-app. They are served at <where you mount it><prefix>:
+ * `app.route('/', authRoutes(…))` serves `/auth/login`, `app.route('/api', authRoutes(…))` serves
+ * `/api/auth/login`.
  *
  * @example
  * ```ts
@@ -311,28 +446,35 @@ export function authRoutes<C extends object, U, RU = U>(
   auth: Auth<C, U>,
   options: HonoAuthRouteOptions<RU, C>,
 ): Hono {
+  checkAuth(auth, 'authRoutes(auth, options)')
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('tokenward: authRoutes(auth, options) needs options ({ findUser })')
   const { getAddress, ...routeOptions } = options
   const routes = createAuthRoutes(auth, routeOptions as AuthRouteOptions<RU, C>)
   const app = new Hono()
-  const handler = async (c: Context) => {
-    let body: string | undefined
-    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
-      const declared = Number(c.req.header('content-length') ?? 0)
-      if (declared > MAX_READ_BYTES)
-        return authErrorResponse(new AuthError('invalid_request', 'the body is too large'))
-      body = await c.req.text()
-      if (body.length > MAX_READ_BYTES)
-        return authErrorResponse(new AuthError('invalid_request', 'the body is too large'))
+  app.all(`${routes.prefix}/:${BELOW}{.+}`, async function tokenwardAuthRoutes(c, next) {
+    const below = `/${c.req.param(BELOW)}`
+    if (!routes.matches(c.req.method, below)) return next()
+    let body: Uint8Array | string | undefined
+    try {
+      if (c.req.method !== 'GET' && c.req.method !== 'HEAD') body = await readBody(c, routes.maxBodyBytes)
+    } catch (err) {
+      return authErrorResponse(err)
     }
     const answer = await routes.handle({
       method: c.req.method,
-      path: pathBelow(routes.prefix, c.req.path),
+      path: below,
       headers: c.req.raw.headers,
       body,
       address: getAddress ? getAddress(c) : socketAddress(c),
+      basePath: servedUnder(c.req.path, below, routes.prefix),
     })
-    return answer ? toResponse(answer) : c.notFound()
-  }
-  app.all(`${routes.prefix}/*`, handler)
+    return answer ? toResponse(answer) : next()
+  })
+  for (const { path } of routes.rootRoutes ?? [])
+    app.get(path, async function tokenwardWellKnown(c, next) {
+      const answer = await routes.handleRoot({ method: c.req.method, path, headers: c.req.raw.headers })
+      return answer ? toResponse(answer) : next()
+    })
   return app
 }

@@ -76,7 +76,10 @@ export function authenticateNow(
 ): Context | Promise<Context> {
   let result: Context | Promise<Context>
   try {
-    const cookies = options?.cookies === undefined ? core.settings.cookies : resolveCookies(options.cookies)
+    const cookies =
+      options?.cookies === undefined
+        ? core.settings.cookies
+        : resolveCookies(options.cookies, core.settings.csrf)
     const { token, source } = credentialsOf(input, cookies)
     const verified = verifyNow(core, token, 'access') as Claims | Promise<Claims>
     result =

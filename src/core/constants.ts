@@ -20,11 +20,29 @@ export const HEADER_WWW_AUTHENTICATE = 'WWW-Authenticate'
 export const HEADER_RETRY_AFTER = 'Retry-After'
 export const DEFAULT_CSRF_HEADER = 'x-csrf-token'
 
+/** Cookie names before their prefix (`__Host-` / `__Secure-` when the cookies are `Secure`). */
 export const DEFAULT_COOKIE_NAMES = {
   access: 'tw_access',
   refresh: 'tw_refresh',
   csrf: 'tw_csrf',
 } as const
+
+/**
+ * RFC 6265bis §4.1.3: a `__Host-` cookie is Secure, host-only and `Path=/`, so no sibling subdomain
+ * and no other path can set or shadow it; a `__Secure-` cookie must be Secure.
+ */
+export const COOKIE_PREFIX_HOST = '__Host-'
+export const COOKIE_PREFIX_SECURE = '__Secure-'
+
+/** Methods that never change state (RFC 9110 §9.2.1): the CSRF check skips only these. */
+export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/**
+ * Labels of the signed double-submit CSRF token (core/csrf.ts). They contain `:` and `/`, which
+ * base64url never does, so neither HMAC input can ever equal a JWS signing input.
+ */
+export const CSRF_KEY_LABEL = 'tokenward/csrf-key/v1'
+export const CSRF_TOKEN_LABEL = 'tokenward/csrf/v1:'
 
 /** HMAC algorithms tokenward signs and verifies. `none` is never among them (RFC 8725 §3.1). */
 export const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const

@@ -1,21 +1,43 @@
-/** Cookie mode: names and attributes, parsing and serialising (via the `cookie` package). */
+/**
+ * Cookie mode: names and attributes, parsing and serialising (via the `cookie` package), and the
+ * signed double-submit CSRF check (the token itself is made in csrf.ts).
+ */
 import { parse, type SerializeOptions, serialize } from 'cookie'
-import { DEFAULT_COOKIE_NAMES, DEFAULT_CSRF_HEADER } from './constants.js'
+import {
+  COOKIE_PREFIX_HOST,
+  COOKIE_PREFIX_SECURE,
+  DEFAULT_COOKIE_NAMES,
+  DEFAULT_CSRF_HEADER,
+} from './constants.js'
+import { type CsrfKeys, processCsrfKeys } from './csrf.js'
+import { decodeBase64urlText } from './encoding.js'
 
 /** Cookie mode settings (`cookies: true` takes every default). */
 export interface CookieOptions {
-  /** Cookie names (defaults `tw_access`, `tw_refresh`, `tw_csrf`). */
+  /**
+   * Cookie names. Defaults: `__Host-tw_access`, `__Secure-tw_refresh`, `__Host-tw_csrf` when the
+   * cookies are `Secure` (the default), `tw_access`, `tw_refresh`, `tw_csrf` when not. `__Host-`
+   * needs `Path=/` and no `Domain`, so with a `domain` or `path` the access and CSRF cookies take
+   * `__Secure-`; the refresh cookie is scoped to the auth routes' path, so it is always `__Secure-`.
+   */
   names?: { access?: string; refresh?: string; csrf?: string }
   /** `Domain` attribute (default: none, i.e. host-only). */
-  domain?: string
+  domain?: string | undefined
   /** `Path` of the access and CSRF cookies (default `/`). The refresh cookie is scoped to the auth routes. */
   path?: string
   /** `SameSite` (default `strict`). */
   sameSite?: 'strict' | 'lax' | 'none'
   /** `Secure` (default `true`; browsers accept Secure cookies on http://localhost). */
   secure?: boolean
-  /** The request header that must echo the CSRF cookie on unsafe methods (default `x-csrf-token`). */
+  /** The request header that must carry the CSRF token on unsafe methods (default `x-csrf-token`). */
   csrfHeader?: string
+  /**
+   * The secret the CSRF tokens are signed with (at least 32 bytes). Only on `createAuth`'s
+   * `cookies`, and only needed when the keys carry no secret to derive it from (a verify-only
+   * service reading the cookies, or keys given as CryptoKeys): every service that reads the
+   * cookies must then share it. Default: derived from `secret` / `keys` (see docs/security.md).
+   */
+  csrfSecret?: string | Uint8Array
 }
 
 /** Cookie settings with every default filled in. */
@@ -26,19 +48,58 @@ export interface ResolvedCookies {
   sameSite: 'strict' | 'lax' | 'none'
   secure: boolean
   csrfHeader: string
+  /** Makes and checks the signed CSRF tokens (the Auth's keys). */
+  csrf: CsrfKeys
 }
 
-export function resolveCookies(option: boolean | CookieOptions | undefined): ResolvedCookies | undefined {
-  if (!option) return undefined
-  const o = option === true ? {} : option
+// Settings this module resolved: resolving them again returns them as they are (no allocation).
+const resolved = new WeakSet<object>()
+
+/** True for settings {@link resolveCookies} made. */
+export function isResolvedCookies(value: unknown): value is ResolvedCookies {
+  return typeof value === 'object' && value !== null && resolved.has(value)
+}
+
+/** The default names for these attributes (see {@link CookieOptions.names}). */
+export function defaultCookieNames(
+  secure: boolean,
+  domain: string | undefined,
+  path: string,
+): ResolvedCookies['names'] {
+  const secureOnly = secure ? COOKIE_PREFIX_SECURE : ''
+  const hostOnly = secure && domain === undefined && path === '/' ? COOKIE_PREFIX_HOST : secureOnly
   return {
-    names: { ...DEFAULT_COOKIE_NAMES, ...o.names },
-    domain: o.domain,
-    path: o.path ?? '/',
-    sameSite: o.sameSite ?? 'strict',
-    secure: o.secure ?? true,
-    csrfHeader: (o.csrfHeader ?? DEFAULT_CSRF_HEADER).toLowerCase(),
+    access: hostOnly + DEFAULT_COOKIE_NAMES.access,
+    refresh: secureOnly + DEFAULT_COOKIE_NAMES.refresh,
+    csrf: hostOnly + DEFAULT_COOKIE_NAMES.csrf,
   }
+}
+
+/**
+ * Cookie settings with every default filled in; `undefined` when cookie mode is off. `csrf` is the
+ * Auth's CSRF keys (a random per-process key without one). Already-resolved settings are returned
+ * as they are.
+ */
+export function resolveCookies(
+  option: boolean | CookieOptions | ResolvedCookies | undefined,
+  csrf?: CsrfKeys,
+): ResolvedCookies | undefined {
+  if (!option) return undefined
+  if (resolved.has(option as object)) return option as ResolvedCookies
+  const o: CookieOptions = option === true ? {} : option
+  const secure = o.secure ?? true
+  const path = o.path ?? '/'
+  const out: ResolvedCookies = {
+    names: { ...defaultCookieNames(secure, o.domain, path), ...o.names },
+    domain: o.domain,
+    path,
+    sameSite: o.sameSite ?? 'strict',
+    secure,
+    csrfHeader: (o.csrfHeader ?? DEFAULT_CSRF_HEADER).toLowerCase(),
+    csrf: csrf ?? processCsrfKeys(),
+  }
+  resolved.add(out)
+  return out
 }
 
 /** Parses a `Cookie` header; malformed pairs are skipped, never thrown. */
@@ -70,23 +131,35 @@ export function setCookie(
   return serialize(name, value, options)
 }
 
-/** Constant-time string comparison. */
-function safeEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false
-  let diff = 0
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i)
-  return diff === 0
+/**
+ * The session (`fid`) a token names, read from its payload WITHOUT checking the signature: the
+ * CSRF check binds the header to the session of the token cookie presented, and that token's
+ * signature is checked right after (a forged token fails there).
+ */
+export function sessionOf(token: string): string | undefined {
+  const first = token.indexOf('.')
+  const second = token.indexOf('.', first + 1)
+  if (first < 1 || second < 0 || token.length > 16_384) return undefined
+  try {
+    const fid = (JSON.parse(decodeBase64urlText(token.slice(first + 1, second))) as { fid?: unknown }).fid
+    return typeof fid === 'string' && fid.length > 0 ? fid : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /**
- * Double-submit CSRF check: the header must echo the CSRF cookie. A cross-site form can send the
- * cookies but cannot read the CSRF cookie to copy it into a header.
+ * The signed double-submit check: the header must carry the CSRF token of the session named by
+ * the token cookie. A cross-site page can make the browser send the cookies, but it can neither
+ * read the CSRF cookie nor compute the token of someone else's session; a CSRF cookie planted from
+ * a sibling subdomain does not help, since the value is never compared with the cookie.
  */
-export function csrfMatches(
+export function csrfValid(
   cookies: ResolvedCookies,
-  cookieHeader: string | null | undefined,
+  token: string,
   given: string | null | undefined,
 ): boolean {
-  const expected = parseCookies(cookieHeader)[cookies.names.csrf]
-  return Boolean(expected && given && safeEqual(expected, given))
+  if (!given) return false
+  const fid = sessionOf(token)
+  return fid !== undefined && cookies.csrf.matches(fid, given)
 }

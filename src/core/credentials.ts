@@ -1,9 +1,11 @@
 /**
  * Credentials in: the access token of a request (RFC 6750 Bearer header, or the access cookie in
- * cookie mode), the double-submit CSRF check for cookie-authenticated unsafe methods, and header
- * access over both header shapes (Fetch `Headers`, Node's record).
+ * cookie mode, or a token the application found itself), the signed double-submit CSRF check for
+ * cookie-authenticated unsafe methods, and header access over both header shapes (Fetch
+ * `Headers`, Node's record).
  */
-import { csrfMatches, parseCookies, type ResolvedCookies } from './cookies.js'
+import { SAFE_METHODS } from './constants.js'
+import { csrfValid, parseCookies, type ResolvedCookies } from './cookies.js'
 import { AuthError } from './errors.js'
 import type { CredentialSource, CredentialsInput, HeadersInput } from './types.js'
 
@@ -25,7 +27,6 @@ export interface Credentials {
   cookie: string | null | undefined
 }
 
-const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 const isSpace = (code: number) => code === 32 || code === 9
 
 /**
@@ -76,6 +77,10 @@ function extractCredentials(input: CredentialsInput, cookies: ResolvedCookies | 
     method = input.method
     csrfToken = cookies ? getHeader(headers, cookies.csrfHeader) : undefined
   } else if (typeof input === 'object' && input !== null) {
+    // A token the application found itself (an adapter's getToken): no header, no cookie, no CSRF.
+    const token = (input as { token?: unknown }).token
+    if (typeof token === 'string')
+      return { token, source: 'custom', method: undefined, csrfToken: undefined, cookie: undefined }
     const o = input as {
       authorization?: string | null
       cookie?: string | null
@@ -98,17 +103,24 @@ function extractCredentials(input: CredentialsInput, cookies: ResolvedCookies | 
   throw new AuthError('token_missing', 'no bearer token was presented')
 }
 
+/** RFC 9110 §9.2.1: only GET, HEAD and OPTIONS are safe; every other method changes state. */
+function isUnsafe(method: string | undefined): boolean {
+  return method !== undefined && !SAFE_METHODS.has(method) && !SAFE_METHODS.has(method.toUpperCase())
+}
+
 /**
  * The access token of a request, with the CSRF rule applied: in cookie mode, a request
- * authenticated by the cookie with an unsafe method must carry the CSRF header (403 otherwise).
+ * authenticated by the cookie with any method but GET, HEAD and OPTIONS must carry the signed CSRF
+ * token of the cookie's session in the CSRF header (403 `csrf_failed` otherwise). The token's
+ * signature is checked right after, by the caller.
  */
 export function credentialsOf(input: CredentialsInput, cookies: ResolvedCookies | undefined): Credentials {
   const credentials = extractCredentials(input, cookies)
   if (
     credentials.source === 'cookie' &&
     cookies &&
-    UNSAFE_METHODS.has((credentials.method ?? 'GET').toUpperCase()) &&
-    !csrfMatches(cookies, credentials.cookie, credentials.csrfToken)
+    isUnsafe(credentials.method) &&
+    !csrfValid(cookies, credentials.token, credentials.csrfToken)
   ) {
     throw new AuthError('csrf_failed', 'a cookie-authenticated request must carry the CSRF header')
   }

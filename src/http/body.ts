@@ -6,6 +6,17 @@ import type { AuthRouteRequest, BodyFields } from './types.js'
 /** A 400 `invalid_request`. */
 export const badRequest = (message: string) => new AuthError('invalid_request', message)
 
+/** A body over the limit: adapters answer it while streaming, before reading the rest. */
+export const bodyTooLarge = (maxBytes: number) => badRequest(`the body is larger than ${maxBytes} bytes`)
+
+/** RFC 6749 §3.2: request parameters must not be included more than once. */
+const repeated = (name: string) => badRequest(`the parameter ${name.slice(0, 32)} is repeated`)
+
+/** The media type of the request body, lower-case, without parameters. */
+function contentTypeOf(request: AuthRouteRequest): string {
+  return (getHeader(request.headers, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase()
+}
+
 function byteLength(body: string | Uint8Array): number {
   return typeof body === 'string' ? new TextEncoder().encode(body).length : body.length
 }
@@ -16,12 +27,17 @@ export function parseBody(request: AuthRouteRequest, maxBytes: number): BodyFiel
   if (body === undefined || body === null) return {}
   if (typeof body === 'object' && !(body instanceof Uint8Array)) {
     if (Array.isArray(body)) throw badRequest('the body must be a JSON object')
+    // A form a framework parsed already (Express's urlencoded parser) turns a repeated parameter
+    // into a list: the same 400 as the raw form below, on every framework.
+    if (contentTypeOf(request) === 'application/x-www-form-urlencoded') {
+      for (const [name, value] of Object.entries(body)) if (Array.isArray(value)) throw repeated(name)
+    }
     return body
   }
-  if (byteLength(body) > maxBytes) throw badRequest(`the body is larger than ${maxBytes} bytes`)
+  if (byteLength(body) > maxBytes) throw bodyTooLarge(maxBytes)
   const text = typeof body === 'string' ? body : new TextDecoder().decode(body)
   if (text.trim() === '') return {}
-  const type = (getHeader(request.headers, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase()
+  const type = contentTypeOf(request)
   if (type === 'application/json' || type.endsWith('+json')) {
     let parsed: unknown
     try {
@@ -37,8 +53,7 @@ export function parseBody(request: AuthRouteRequest, maxBytes: number): BodyFiel
     const params = new URLSearchParams(text)
     const fields: BodyFields = {}
     for (const [name, value] of params) {
-      // RFC 6749 §3.2: request parameters must not be included more than once.
-      if (Object.hasOwn(fields, name)) throw badRequest(`the parameter ${name.slice(0, 32)} is repeated`)
+      if (Object.hasOwn(fields, name)) throw repeated(name)
       fields[name] = value
     }
     return fields

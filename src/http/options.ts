@@ -4,6 +4,7 @@
  */
 
 import type { ResolvedCookies } from '../core/cookies.js'
+import { csrfKeysOf } from '../core/csrf.js'
 import {
   booleanOption,
   checkNames,
@@ -106,7 +107,10 @@ export function resolveRouteOptions(
     throw new TypeError('tokenward: `prefix` must be a string such as "/auth"')
   return {
     prefix: normalisePrefix(options.prefix ?? '/auth'),
-    cookies: options.cookies === undefined ? auth.settings.cookies : cookieOption(options.cookies, 'cookies'),
+    cookies:
+      options.cookies === undefined
+        ? auth.settings.cookies
+        : cookieOption(options.cookies, 'cookies', csrfKeysOf(auth)),
     maxBodyBytes: integerOption(options.maxBodyBytes, 'maxBodyBytes', {
       min: 256,
       max: 1024 * 1024,

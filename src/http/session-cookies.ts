@@ -1,32 +1,45 @@
 /**
  * The session as the browser holds it in cookie mode: the access cookie, the refresh cookie
- * (scoped to the auth routes only) and the readable CSRF cookie the page echoes in a header.
+ * (scoped to the auth routes only) and the readable CSRF cookie holding the session's signed CSRF
+ * token, which the page echoes in a header.
  */
-import { csrfMatches, parseCookies, type ResolvedCookies, setCookie } from '../core/cookies.js'
+import { csrfValid, parseCookies, type ResolvedCookies, sessionOf, setCookie } from '../core/cookies.js'
 import { getHeader } from '../core/credentials.js'
 import { AuthError } from '../core/errors.js'
-import { randomId } from '../core/tokens.js'
 import type { TokenPair } from '../core/types.js'
 import { stringField } from './body.js'
 import { json } from './response.js'
 import type { AuthRouteRequest, AuthRouteResponse, BodyFields } from './types.js'
 
-/** The 200 answer of login and refresh: the pair in the body (RFC 6749 §5.1) and, in cookie mode, as cookies. */
+/**
+ * The 200 answer of login and refresh: the pair in the body (RFC 6749 §5.1), or in cookie mode the
+ * tokens as cookies and a body WITHOUT the refresh token — page JavaScript (an XSS included) never
+ * sees it. The cookie-mode body is `{ access_token, token_type, expires_in, refresh_expires_in,
+ * csrf_token }` (docs/security.md).
+ */
 export function tokenResponse(
   pair: TokenPair,
   cookies: ResolvedCookies | undefined,
   prefix: string,
 ): AuthRouteResponse {
-  const body: Record<string, unknown> = {
+  if (!cookies)
+    return json({
+      access_token: pair.accessToken,
+      refresh_token: pair.refreshToken,
+      token_type: 'bearer',
+      expires_in: pair.expiresIn,
+      refresh_expires_in: pair.refreshExpiresIn,
+    })
+  const fid = sessionOf(pair.accessToken)
+  if (fid === undefined) throw new Error('tokenward: an issued access token names no session (fid)')
+  const csrf = cookies.csrf.tokenFor(fid)
+  const body = {
     access_token: pair.accessToken,
-    refresh_token: pair.refreshToken,
     token_type: 'bearer',
     expires_in: pair.expiresIn,
     refresh_expires_in: pair.refreshExpiresIn,
+    csrf_token: csrf,
   }
-  if (!cookies) return json(body)
-  const csrf = randomId()
-  body.csrf_token = csrf
   return json(body, [
     setCookie(cookies, cookies.names.access, pair.accessToken, { maxAge: pair.expiresIn }),
     // The refresh cookie goes only to the auth routes, never to the rest of the app.
@@ -59,7 +72,8 @@ export function refreshTokenOf(
   const cookieHeader = getHeader(request.headers, 'cookie')
   const fromCookie = parseCookies(cookieHeader)[cookies.names.refresh]
   if (!fromCookie) return undefined
-  if (!csrfMatches(cookies, cookieHeader, getHeader(request.headers, cookies.csrfHeader)))
+  // The signed CSRF token of the refresh cookie's session; auth.refresh checks its signature next.
+  if (!csrfValid(cookies, fromCookie, getHeader(request.headers, cookies.csrfHeader)))
     throw new AuthError('csrf_failed', 'a cookie-authenticated request must carry the CSRF header')
   return fromCookie
 }

@@ -17,6 +17,12 @@ export interface AuthRouteRequest {
   body?: string | Uint8Array | Record<string, unknown> | null | undefined
   /** The socket's remote address (never a header: see `trustProxy`). */
   address?: string | undefined
+  /**
+   * The path the auth routes are served under as the client sees it — where the app mounted them
+   * plus the prefix, e.g. `/api/auth` for `app.use('/api', authRouter(…))`. The refresh cookie is
+   * scoped to it. Default: the prefix.
+   */
+  basePath?: string | undefined
 }
 
 /** An answer for the adapter to send. */
@@ -86,6 +92,10 @@ export interface AuthRoutes {
   readonly prefix: string
   /** Cookie settings in force for these routes. */
   readonly cookies: ResolvedCookies | undefined
+  /** Largest body the routes accept, bytes: adapters stop reading a body there (400 `invalid_request`). */
+  readonly maxBodyBytes: number
+  /** True when `method` and `path` (below the prefix) are an auth route: adapters read a body only then. */
+  matches(method: string, path: string): boolean
   /** Answers one request; `undefined` when the path and method are not an auth route. */
   handle(request: AuthRouteRequest): Promise<AuthRouteResponse | undefined>
   /**

@@ -1,6 +1,8 @@
 import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
 import { type AuthEnv, authenticate, requireRoles } from '../../src/adapters/hono.js'
+import { sessionOf } from '../../src/core/cookies.js'
+import { csrfKeysOf } from '../../src/core/csrf.js'
 import { createAuth } from '../../src/index.js'
 
 // On @hono/node-server the adapter reads the Node request's headers (test/adapters/http-matrix);
@@ -24,15 +26,16 @@ describe('hono: the Fetch-only path (no Node request in c.env)', () => {
     expect((await bad.json()).error).toBe('token_malformed')
   })
 
-  it('reads the access cookie, and wants the CSRF header on unsafe methods', async () => {
+  it('reads the access cookie, and wants the signed CSRF token on unsafe methods', async () => {
     const { accessToken } = await auth.issueTokens({ sub: 'ada', roles: ['admin'] })
-    const cookie = `tw_access=${accessToken}; tw_csrf=abc`
+    const csrf = csrfKeysOf(auth).tokenFor(sessionOf(accessToken)!)
+    const cookie = `__Host-tw_access=${accessToken}; __Host-tw_csrf=${csrf}`
     expect((await app.fetch(new Request('http://x/api/me', { headers: { cookie } }))).status).toBe(200)
     const noCsrf = await app.fetch(new Request('http://x/api/admin', { method: 'POST', headers: { cookie } }))
     expect(noCsrf.status).toBe(403)
     expect((await noCsrf.json()).error).toBe('csrf_failed')
     const withCsrf = await app.fetch(
-      new Request('http://x/api/admin', { method: 'POST', headers: { cookie, 'x-csrf-token': 'abc' } }),
+      new Request('http://x/api/admin', { method: 'POST', headers: { cookie, 'x-csrf-token': csrf } }),
     )
     expect(withCsrf.status).toBe(200)
   })

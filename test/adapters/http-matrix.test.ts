@@ -219,14 +219,15 @@ describe.each(FRAMEWORKS)('%s adapter: cookie mode and a store that is down', (f
         body: JSON.stringify({ username: 'ada', password: 'ada-password' }),
       })
       const cookies = res.headers.getSetCookie()
-      const access = cookies.find((c) => c.startsWith('tw_access='))!
-      const refresh = cookies.find((c) => c.startsWith('tw_refresh='))!
+      const access = cookies.find((c) => c.startsWith('__Host-tw_access='))!
+      const refresh = cookies.find((c) => c.startsWith('__Secure-tw_refresh='))!
       expect(access).toMatch(/HttpOnly/i)
       expect(access).toMatch(/Secure/i)
       expect(access).toMatch(/SameSite=Strict/i)
       expect(refresh).toMatch(/Path=\/auth/)
       const jar = cookies.map((c) => c.split(';')[0]).join('; ')
-      const csrf = /tw_csrf=([^;]+)/.exec(jar)![1]!
+      const csrf = /__Host-tw_csrf=([^;]+)/.exec(jar)![1]!
+      expect(((await res.json()) as { csrf_token: string }).csrf_token).toBe(csrf)
       expect((await fetch(`${app.url}/api/me`, { headers: { cookie: jar } })).status).toBe(200)
       const blocked = await fetch(`${app.url}/api/echo`, { method: 'POST', headers: { cookie: jar } })
       expect(blocked.status).toBe(403)
