@@ -3,7 +3,7 @@
  * audience, and the claims each token kind requires. Pure functions of the payload and the rules.
  */
 import { AuthError } from './errors.js'
-import type { TokenKind } from './tokens.js'
+import type { TokenKind, VerifyProfile } from './tokens.js'
 
 /** The registered claims tokenward sets on every token it issues. */
 export interface RegisteredClaims {
@@ -13,13 +13,20 @@ export interface RegisteredClaims {
   sub: string
   /** Audience (`audience` option). */
   aud?: string | string[]
-  /** Issued at, epoch seconds (with milliseconds as a fraction, so `revokeSubject` is exact). */
+  /**
+   * Issued at, epoch seconds: a whole number in the tokens tokenward issues (RFC 7519 NumericDate;
+   * the milliseconds that keep `revokeSubject` exact travel in the `jti`).
+   */
   iat: number
   /** Expiry, epoch seconds. */
   exp: number
   /** Not before, epoch seconds (tokenward never sets it, but checks it). */
   nbf?: number
-  /** Token id: 128 random bits, base64url. */
+  /**
+   * Token id, base64url: the millisecond of the issue within the `iat` second (2 characters), then
+   * 128 random bits.
+   * Under `verifyProfile: 'jwt'`, a third-party token may have none.
+   */
   jti: string
   /** Family id: shared by every token rotated from one login. */
   fid?: string
@@ -44,8 +51,11 @@ export interface ClaimRules {
   now: number
   /** Clock tolerance, seconds. */
   tolerance: number
-  issuer?: string | undefined
+  /** Accepted issuers (any one); `undefined`: any. */
+  issuers?: readonly string[] | undefined
   audience?: readonly string[] | undefined
+  /** `'jwt'`: an access token may lack `jti` (and its `fid` is not ours to check). */
+  profile?: VerifyProfile | undefined
 }
 
 const invalid = (claim: string, message: string) => new AuthError('token_claim_invalid', message, { claim })
@@ -73,7 +83,7 @@ export function checkClaims(
   if (payload.iat > now + tolerance)
     throw new AuthError('token_not_active', 'the token was issued in the future (iat)', { claim: 'iat' })
 
-  if (rules.issuer !== undefined && payload.iss !== rules.issuer)
+  if (rules.issuers !== undefined && !rules.issuers.includes(payload.iss as string))
     throw invalid('iss', 'the token issuer (iss) is not accepted')
   if (rules.audience !== undefined) {
     const aud = payload.aud
@@ -84,6 +94,13 @@ export function checkClaims(
   }
   if (typeof payload.sub !== 'string' || payload.sub.length === 0)
     throw invalid('sub', 'the token has no subject (sub)')
+  if (rules.profile === 'jwt' && kind === 'access') {
+    // A third-party token: `jti` is optional (revocation then keys on the token's hash) and any
+    // `fid` claim is the issuer's business, never a tokenward family.
+    if (payload.jti !== undefined && (typeof payload.jti !== 'string' || payload.jti.length === 0))
+      throw invalid('jti', 'the token id (jti) is not a non-empty string')
+    return payload as unknown as RegisteredClaims
+  }
   if (typeof payload.jti !== 'string' || payload.jti.length === 0)
     throw invalid('jti', 'the token has no id (jti)')
   if (kind === 'refresh' && (typeof payload.fid !== 'string' || payload.fid.length === 0)) {

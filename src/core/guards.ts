@@ -5,7 +5,7 @@ import { AuthError } from './errors.js'
 export interface Requirement {
   /** Any one of these roles; a role also grants every role below it in `roleHierarchy`. */
   roles?: readonly string[]
-  /** All of these OAuth scopes (from the `scope` claim, space-separated, or `scp` array). */
+  /** All of these OAuth scopes (from the `scope` claim, space-separated, or the `scp` / `scopes` arrays). */
   scopes?: readonly string[]
   /** All of these permissions (from the `permissions` claim and `rolePermissions`). */
   permissions?: readonly string[]
@@ -14,30 +14,49 @@ export interface Requirement {
 /** `{ admin: ['editor'], editor: ['user'] }`: an admin is also an editor and a user. */
 export type RoleHierarchy = Readonly<Record<string, readonly string[]>>
 
-/** Roles from the claims: a `roles` array, or a single `role` string. */
-/** A fresh array of the strings in `list` (cached claims are shared; the copy is the caller's). */
-function strings(list: readonly unknown[]): string[] {
-  const out: string[] = []
+/**
+ * Appends the non-empty strings of `list` to `out` (a fresh array: cached claims are shared), each
+ * only once when `out` already holds another claim's values.
+ */
+function addStrings(out: string[], list: readonly unknown[]): void {
+  const merge = out.length > 0
   for (let i = 0; i < list.length; i++) {
     const v = list[i]
-    if (typeof v === 'string') out.push(v)
+    if (typeof v === 'string' && v.length > 0 && !(merge && out.includes(v))) out.push(v)
   }
+}
+
+/** Appends the space-separated words of `text` (RFC 6749 §3.3) not yet in `out`. */
+function addWords(out: string[], text: string): void {
+  if (text.length > 0) addStrings(out, text.split(' '))
+}
+
+/**
+ * Roles from the claims: the strings of a `roles` array, plus a single `role` string (as Supabase
+ * and many hand-rolled tokens carry it). Anything of another type is ignored.
+ */
+export function rolesOf(claims: Record<string, unknown>): string[] {
+  const { roles, role } = claims
+  const out: string[] = []
+  if (Array.isArray(roles)) addStrings(out, roles)
+  if (typeof role === 'string' && role.length > 0 && !out.includes(role)) out.push(role)
   return out
 }
 
-export function rolesOf(claims: Record<string, unknown>): string[] {
-  const { roles, role } = claims
-  if (Array.isArray(roles)) return strings(roles)
-  if (typeof role === 'string') return [role]
-  return []
-}
-
-/** Scopes from the claims: RFC 8693 `scope` (space-separated) or an `scp` array. */
+/**
+ * Scopes from the claims, each type-checked: `scope`, a space-separated string (RFC 8693 §4.2,
+ * RFC 9068 §2.2.3); `scp`, an array (Okta) or a space-separated string (Microsoft Entra ID); and
+ * `scopes`, an array. A claim of another type is ignored; arrays keep only their strings. A token
+ * carrying several grants their union.
+ */
 export function scopesOf(claims: Record<string, unknown>): string[] {
-  const { scope, scp } = claims
-  if (typeof scope === 'string') return scope.split(' ').filter(Boolean)
-  if (Array.isArray(scp)) return strings(scp)
-  return []
+  const { scope, scp, scopes } = claims
+  const out: string[] = []
+  if (typeof scope === 'string') addWords(out, scope)
+  if (typeof scp === 'string') addWords(out, scp)
+  else if (Array.isArray(scp)) addStrings(out, scp)
+  if (Array.isArray(scopes)) addStrings(out, scopes)
+  return out
 }
 
 /** Expands roles through the hierarchy (transitively; cycles are harmless). */

@@ -5,8 +5,9 @@
 import { RESERVED_CLAIMS } from './claims.js'
 import { type AuthCore, keysOf } from './context.js'
 import type { ResolvedKey } from './keys.js'
+import { recordSession } from './sessions.js'
 import { randomId, signToken } from './tokens.js'
-import type { ClaimsInput, TokenPair } from './types.js'
+import type { ClaimsInput, IssueOptions, TokenPair } from './types.js'
 
 /** `sub` must be a non-empty string (a configuration or programming mistake otherwise). */
 export function checkSubject(sub: unknown): string {
@@ -23,8 +24,9 @@ export function customClaims(claims: Record<string, unknown>): Record<string, un
 }
 
 /**
- * Issue time, epoch seconds. Monotonic past the last subject cutoff of this process: a token
- * issued right after `revokeSubject` always has a later `iat` than the cutoff, even within the
+ * Issue instant, epoch seconds with millisecond precision. `signToken` writes it as a whole-second
+ * `iat` plus a millisecond stamp in the `jti`. Monotonic past the last subject cutoff of this
+ * process: a token issued right after `revokeSubject` is always after the cutoff, even within the
  * same millisecond.
  */
 export function issueAt(core: AuthCore): number {
@@ -93,8 +95,12 @@ export async function signPair(
   }
 }
 
-/** `auth.issueTokens`: a new login, a new token family. */
-export async function issueTokens(core: AuthCore, input: ClaimsInput<object>): Promise<TokenPair> {
+/** `auth.issueTokens`: a new login, a new token family — a session, with its record (sessions.ts). */
+export async function issueTokens(
+  core: AuthCore,
+  input: ClaimsInput<object>,
+  options?: IssueOptions,
+): Promise<TokenPair> {
   if (typeof input !== 'object' || input === null)
     throw new TypeError('tokenward: issueTokens needs a claims object')
   const sub = checkSubject(input.sub)
@@ -105,8 +111,10 @@ export async function issueTokens(core: AuthCore, input: ClaimsInput<object>): P
   const fid = randomId()
   const custom = customClaims(input as Record<string, unknown>)
   // RFC 9068 §2.2: access tokens name the client they were issued to.
-  if (custom.client_id === undefined && core.settings.clientId !== undefined) custom.client_id = core.settings.clientId
+  if (custom.client_id === undefined && core.settings.clientId !== undefined)
+    custom.client_id = core.settings.clientId
   const pair = await signPair(core, sub, custom, fid)
+  await recordSession(core, sub, fid, issueAt(core), pair, options)
   core.emit({ type: 'tokens_issued', sub, fid })
   return pair
 }

@@ -6,9 +6,10 @@
 import { type AuthCore, keysOf, storeCall, withRealm } from './context.js'
 import { AuthError } from './errors.js'
 import { checkSubject } from './issue.js'
-import { revokeFamily } from './refresh.js'
-import { checkSignature, decodePayload, kindOfTyp, parseToken } from './tokens.js'
+import { revokeFamily } from './sessions.js'
+import { checkSignature, decodePayload, isThirdPartyAccessTyp, kindOfTyp, parseToken } from './tokens.js'
 import type { RevokeOptions } from './types.js'
+import { revocationId } from './verify.js'
 
 /**
  * `auth.revoke`: the signature must check out; expiry does not matter (a stale token is harmless,
@@ -18,15 +19,21 @@ export async function revoke(core: AuthCore, token: string, options?: RevokeOpti
   try {
     const parsed = parseToken(token, core.settings.maxTokenLength)
     await checkSignature(parsed, await keysOf(core))
-    const kind = kindOfTyp(parsed.header.typ)
+    // Under verifyProfile 'jwt', a third-party access token (typ JWT or none) can be revoked too.
+    const foreign = core.settings.profile === 'jwt' && isThirdPartyAccessTyp(parsed.header.typ)
+    const kind = foreign ? 'access' : kindOfTyp(parsed.header.typ)
     if (!kind) throw new AuthError('token_wrong_type', 'only tokens issued by tokenward can be revoked')
     const payload = decodePayload(parsed)
     const sub = typeof payload.sub === 'string' ? payload.sub : undefined
-    const jti = typeof payload.jti === 'string' ? payload.jti : undefined
+    const jti = foreign
+      ? await revocationId(token, payload.jti)
+      : typeof payload.jti === 'string'
+        ? payload.jti
+        : undefined
     const exp = typeof payload.exp === 'number' ? payload.exp : undefined
     if (!sub || !jti || exp === undefined)
       throw new AuthError('token_claim_invalid', 'the token lacks sub, jti or exp')
-    const fid = typeof payload.fid === 'string' ? payload.fid : undefined
+    const fid = !foreign && typeof payload.fid === 'string' ? payload.fid : undefined
     if (fid && (kind === 'refresh' || options?.session === true)) {
       await revokeFamily(core, fid, sub)
     } else {
@@ -41,7 +48,14 @@ export async function revoke(core: AuthCore, token: string, options?: RevokeOpti
   }
 }
 
-/** `auth.revokeSubject`: every token of `sub` issued until now is rejected. */
+/**
+ * `auth.revokeSubject`: every token of `sub` issued until now is rejected, and one issued right
+ * after passes — within the same second too. The cutoff is kept to the millisecond and compared
+ * with each token's issue instant: its whole-second `iat` refined by the millisecond stamp in front
+ * of the `jti` tokenward writes (`issueInstant` in tokens.ts). Within one process issue instants
+ * stay strictly after the last cutoff (`issueAt`), so a token signed in the very millisecond of the
+ * cutoff is after it too. Third-party tokens (`verifyProfile: 'jwt'`) compare to the second.
+ */
 export async function revokeSubject(core: AuthCore, sub: string): Promise<void> {
   checkSubject(sub)
   const nowMs = Math.max(core.now(), core.lastCutoffMs)

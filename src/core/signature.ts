@@ -47,6 +47,7 @@ interface NativeCrypto {
   KeyObject: { from(key: CryptoKey): NativeKeyObject }
   createSecretKey(key: Uint8Array): NativeKeyObject
   createHmac(hash: string, key: NativeKeyObject): NativeHmac
+  createHash(hash: string): { update(data: string): { digest(encoding: 'base64url'): string } }
   timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean
   verify(hash: string | null, data: Uint8Array, key: object, signature: Uint8Array): boolean
   sign(hash: string | null, data: Uint8Array, key: object): Uint8Array
@@ -202,6 +203,19 @@ export function createSigner(material: KeyMaterial): Signer {
     }
   }
   return webCryptoSigner(alg, signKey)
+}
+
+/**
+ * SHA-256 of `text`, base64url: the revocation id of a token that has no `jti`. Synchronous on the
+ * native backend (the request path stays promise-free), a promise on Web Crypto.
+ */
+export function sha256Base64url(text: string): string | Promise<string> {
+  const nc = nativeCrypto()
+  if (nc && typeof nc.createHash === 'function')
+    return nc.createHash('sha256').update(text).digest('base64url')
+  return crypto.subtle
+    .digest('SHA-256', utf8(text) as BufferSource)
+    .then((digest) => encodeBase64url(new Uint8Array(digest)))
 }
 
 /** Builds a Web Crypto-only verifier (the differential test compares it with the native one). */

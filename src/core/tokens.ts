@@ -4,12 +4,25 @@
  * allowlist → key → signature. Nothing here trusts the token to choose a key.
  */
 import { TYP_ACCESS, TYP_ONE_TIME, TYP_REFRESH } from './constants.js'
-import { decodeBase64urlText, encodeBase64url } from './encoding.js'
+import {
+  decodeBase64urlNumber,
+  decodeBase64urlText,
+  encodeBase64url,
+  encodeBase64urlNumber,
+  isCanonicalBase64url,
+} from './encoding.js'
 import { AuthError } from './errors.js'
 import type { KeySet, ResolvedKey } from './keys.js'
 
 /** The three kinds of token tokenward issues. */
 export type TokenKind = 'access' | 'refresh' | 'one_time'
+
+/**
+ * Which access tokens verification accepts: `'rfc9068'` (default) only tokenward's own shape
+ * (`typ: at+jwt`, `jti` required); `'jwt'` also third-party identity providers' tokens (`typ: JWT`
+ * or none, `jti` optional) — for verify-only configurations.
+ */
+export type VerifyProfile = 'rfc9068' | 'jwt'
 
 /** The `typ` header of each kind. */
 export const TYP_OF: Readonly<Record<TokenKind, string>> = {
@@ -39,6 +52,8 @@ export interface ParsedToken {
   signingInput: string
   payloadSegment: string
   signature: string
+  /** The decoded payload, once {@link decodePayload} has run (it is decoded at most once). */
+  payload?: Record<string, unknown>
 }
 
 const malformed = (message: string) => new AuthError('token_malformed', message)
@@ -69,13 +84,19 @@ export function parseToken(token: unknown, maxLength: number): ParsedToken {
   if (!COMPACT_JWS.test(token)) throw formError(token)
   const first = token.indexOf('.')
   const second = token.indexOf('.', first + 1)
+  // Strict base64url (docs/security.md): one spelling per token, no ignored trailing bits.
+  if (
+    !isCanonicalBase64url(token, 0, first) ||
+    !isCanonicalBase64url(token, first + 1, second) ||
+    !isCanonicalBase64url(token, second + 1, token.length)
+  )
+    throw malformed('a token part is not canonical base64url (stray trailing bits or length)')
   const headerSegment = token.slice(0, first)
   const payloadSegment = token.slice(first + 1, second)
   const signature = token.slice(second + 1)
   const signingInput = token.slice(0, second)
-  const known = knownHeaders.get(headerSegment)
-  if (known !== undefined) return { header: known, headerSegment, signingInput, payloadSegment, signature }
-  return { header: decodeHeader(headerSegment), headerSegment, signingInput, payloadSegment, signature }
+  const header = knownHeaders.get(headerSegment) ?? decodeHeader(headerSegment)
+  return { header, headerSegment, signingInput, payloadSegment, signature, payload: undefined }
 }
 
 /** The precise complaint about a token that is not three base64url parts. */
@@ -118,7 +139,13 @@ export function checkSignature(parsed: ParsedToken, keys: KeySet): ResolvedKey |
   if (!keys.algorithms.has(alg))
     throw new AuthError('token_invalid', `algorithm ${alg.slice(0, 16)} is not allowed`)
   if (keys.remote) {
-    return keys.remote(kid === undefined ? { alg } : { alg, kid }).then((key) => tryKeys(parsed, [key], 0))
+    // Several issuers or a key resolver: the UNVERIFIED `iss` only picks which key set to try (and
+    // must be a configured issuer before anything is fetched); the signature must then verify with
+    // that set, and the claim checks still require `iss` to match.
+    const iss = keys.needsIssuer ? decodePayload(parsed).iss : undefined
+    return keys
+      .remote(parsed.header, typeof iss === 'string' ? iss : undefined)
+      .then((key) => tryKeys(parsed, [key], 0))
   }
   if (kid !== undefined) {
     const key = keys.byKid.get(kid)
@@ -155,8 +182,12 @@ function accept(parsed: ParsedToken, key: ResolvedKey): ResolvedKey {
   return key
 }
 
-/** Decodes the payload of a token whose signature has been checked. */
+/**
+ * Decodes the payload (once per parsed token). Trust nothing in it before the signature is
+ * checked; only a key-set choice by `iss` reads it earlier.
+ */
 export function decodePayload(parsed: ParsedToken): Record<string, unknown> {
+  if (parsed.payload !== undefined) return parsed.payload
   let payload: unknown
   try {
     payload = JSON.parse(decodeBase64urlText(parsed.payloadSegment))
@@ -165,7 +196,8 @@ export function decodePayload(parsed: ParsedToken): Record<string, unknown> {
   }
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
     throw malformed('the token payload is not a JSON object')
-  return payload as Record<string, unknown>
+  parsed.payload = payload as Record<string, unknown>
+  return parsed.payload
 }
 
 const normalizeTyp = (typ: string) => {
@@ -184,10 +216,29 @@ export function kindOfTyp(typ: string | undefined): TokenKind | undefined {
   return undefined
 }
 
-/** RFC 8725 §3.11: explicit typing — a token of one kind is never accepted as another. */
-export function checkType(header: TokenHeader, expected: TokenKind): void {
+/**
+ * Under `verifyProfile: 'jwt'`, the `typ` values an access token may carry: none, `JWT` (RFC 7519
+ * §5.1; Auth0, Keycloak, Firebase) or `at+jwt` (RFC 9068) — `application/` prefixed or not.
+ */
+export function isThirdPartyAccessTyp(typ: string | undefined): boolean {
+  if (typ === undefined) return true
+  const t = normalizeTyp(typ)
+  return t === 'jwt' || t === TYP_ACCESS
+}
+
+/**
+ * RFC 8725 §3.11: explicit typing — a token of one kind is never accepted as another. Under the
+ * `'jwt'` profile an access token may also be untyped or `JWT`; refresh and one-time tokens, and
+ * any other explicit type, are still refused.
+ */
+export function checkType(
+  header: TokenHeader,
+  expected: TokenKind,
+  profile: VerifyProfile = 'rfc9068',
+): void {
   const actual = kindOfTyp(header.typ)
   if (actual === expected) return
+  if (profile === 'jwt' && expected === 'access' && isThirdPartyAccessTyp(header.typ)) return
   const what = actual
     ? KIND_NAME[actual]
     : header.typ === undefined
@@ -196,13 +247,62 @@ export function checkType(header: TokenHeader, expected: TokenKind): void {
   throw new AuthError('token_wrong_type', `${what} cannot be used as ${KIND_NAME[expected]}`)
 }
 
-/** Signs a payload as a compact JWS with the given key and `typ`. */
-export async function signToken(key: ResolvedKey, kind: TokenKind, payload: object): Promise<string> {
+/**
+ * Signs a payload as a compact JWS with the given key and `typ`. Every token tokenward issues
+ * passes here, so this is where its issue instant is written: `payload.iat` arrives with
+ * millisecond precision (`issueAt`) and leaves as whole seconds — the RFC 7519 NumericDate every
+ * verifier reads (PyJWT and jose's `maxTokenAge` reject a fractional `iat` as "issued in the
+ * future" for the rest of its second) — while its milliseconds go in front of the `jti`
+ * ({@link stampId}), which keeps `revokeSubject` exact within a second.
+ */
+export async function signToken(
+  key: ResolvedKey,
+  kind: TokenKind,
+  payload: Record<string, unknown>,
+): Promise<string> {
   if (!key.sign) throw new TypeError('tokenward: no key can sign (verify-only configuration)')
   const header: Record<string, string> = { alg: key.alg, typ: TYP_OF[kind] }
   if (key.kid !== undefined) header.kid = key.kid
-  const signingInput = `${encodeBase64url(JSON.stringify(header))}.${encodeBase64url(JSON.stringify(payload))}`
+  const signingInput = `${encodeBase64url(JSON.stringify(header))}.${encodeBase64url(JSON.stringify(stamped(payload)))}`
   return `${signingInput}.${await key.sign(signingInput)}`
+}
+
+/** `iat` in whole seconds, its milliseconds in the `jti` stamp. */
+function stamped(payload: Record<string, unknown>): Record<string, unknown> {
+  const { iat, jti } = payload
+  if (typeof iat !== 'number') return payload
+  const ms = Math.round(iat * 1000)
+  const out: Record<string, unknown> = { ...payload, iat: Math.floor(ms / 1000) }
+  if (typeof jti === 'string') out.jti = stampId(ms, jti)
+  return out
+}
+
+/** Characters of the millisecond stamp in front of the `jti`s tokenward writes. */
+const STAMP_LENGTH = 2
+/** Length of a {@link randomId}. */
+const RANDOM_ID_LENGTH = 22
+
+/**
+ * A `jti` that starts with the millisecond of its token's issue instant within the `iat` second
+ * (000–999, 2 base64url characters), then the 128 random bits of `id`. Still unique and opaque to
+ * everyone else (RFC 7519 §4.1.7).
+ */
+export function stampId(issuedAtMs: number, id: string): string {
+  return encodeBase64urlNumber(issuedAtMs % 1000, STAMP_LENGTH) + id
+}
+
+/**
+ * A token's issue instant, epoch seconds: a whole-second `iat` refined to the millisecond by the
+ * stamp in front of its `jti` ({@link stampId}); otherwise `iat` itself (a token of an older
+ * tokenward, whose `iat` carried the milliseconds, or of another issuer). Runs on every request,
+ * so it reads two characters and divides once — `(iat * 1000 + ms) / 1000` rounds exactly like the
+ * cutoff's `ms / 1000`, so equal instants compare equal.
+ */
+export function issueInstant(iat: number, jti: unknown): number {
+  if (typeof jti !== 'string' || jti.length !== STAMP_LENGTH + RANDOM_ID_LENGTH || !Number.isInteger(iat))
+    return iat
+  const ms = decodeBase64urlNumber(jti, 0, STAMP_LENGTH)
+  return ms >= 0 && ms < 1000 ? (iat * 1000 + ms) / 1000 : iat
 }
 
 /** 128 random bits, base64url (the `jti` and `fid` of every token). */

@@ -9,10 +9,12 @@
 import { checkClaims, RESERVED_CLAIMS, type RegisteredClaims } from './claims.js'
 import { type AuthCore, keysOf, rejectWithRealm, storeFailure } from './context.js'
 import { AuthError } from './errors.js'
+import { sha256Base64url } from './signature.js'
 import {
   checkSignature,
   checkType,
   decodePayload,
+  issueInstant,
   type ParsedToken,
   parseToken,
   type TokenKind,
@@ -59,10 +61,10 @@ function checkPayload(
   parsed: ParsedToken,
   kind: TokenKind,
 ): Verified | Promise<Verified> {
-  const { tolerance, issuer, audiences } = core.settings
-  checkType(parsed.header, kind)
+  const { tolerance, issuers, audiences, profile } = core.settings
+  checkType(parsed.header, kind, profile)
   const payload = decodePayload(parsed)
-  checkClaims(payload, kind, { now: core.now() / 1000, tolerance, issuer, audience: audiences })
+  checkClaims(payload, kind, { now: core.now() / 1000, tolerance, issuers, audience: audiences, profile })
   if (core.options.claimsSchema)
     return runSchema(core, payload).then((claims) => remember(core, token, kind, claims))
   return remember(core, token, kind, payload)
@@ -89,18 +91,52 @@ export function verifyStateless(
 
 const revoked = () => new AuthError('token_revoked', 'the token has been revoked')
 
+/** True when `claims` are a third-party token's (`verifyProfile: 'jwt'`, access token without our typ rules). */
+function isForeign(core: AuthCore, kind: TokenKind): boolean {
+  return core.settings.profile === 'jwt' && kind === 'access'
+}
+
+/**
+ * The id a token is revoked under: its `jti`, or — a third-party token without one — the SHA-256
+ * of the whole token (base64url). Synchronous on the native backend.
+ */
+export function revocationId(token: string, jti: unknown): string | Promise<string> {
+  return typeof jti === 'string' ? jti : sha256Base64url(token)
+}
+
 /**
  * Rejects when the token, its family or its subject's cutoff is revoked: ONE store call.
  * `undefined` when a synchronous store (memoryStore) said "not revoked", so the caller needs no
  * promise; throws synchronously when it said "revoked" or failed.
+ *
+ * The cutoff compares the token's issue instant: to the millisecond for tokenward's own tokens
+ * (`issueInstant`), to the second for third-party ones (a token issued in the second of a
+ * `revokeSubject` counts as before it).
  */
-export function checkRevoked(core: AuthCore, claims: Verified): Promise<void> | undefined {
+export function checkRevoked(
+  core: AuthCore,
+  claims: Verified,
+  token: string,
+  kind: TokenKind,
+): Promise<void> | undefined {
+  if (isForeign(core, kind)) {
+    const id = revocationId(token, claims.jti)
+    if (typeof id !== 'string') return id.then((hash) => askStore(core, [hash], claims.sub, claims.iat))
+    return askStore(core, [id], claims.sub, claims.iat)
+  }
+  const ids = claims.fid ? [claims.jti, claims.fid] : [claims.jti]
+  return askStore(core, ids, claims.sub, issueInstant(claims.iat, claims.jti))
+}
+
+function askStore(
+  core: AuthCore,
+  ids: readonly string[],
+  subject: string,
+  issuedAt: number,
+): Promise<void> | undefined {
   let answer: Promise<boolean> | boolean
   try {
-    answer = core.store.isRevoked(claims.fid ? [claims.jti, claims.fid] : [claims.jti], {
-      subject: claims.sub,
-      issuedAt: claims.iat,
-    })
+    answer = core.store.isRevoked(ids, { subject, issuedAt })
   } catch (err) {
     throw storeFailure(err)
   }
@@ -121,12 +157,18 @@ export function checkRevoked(core: AuthCore, claims: Verified): Promise<void> | 
 /** Every check, revocation included. Synchronous when nothing on the way is asynchronous. */
 export function verifyNow(core: AuthCore, token: string, kind: TokenKind): Verified | Promise<Verified> {
   const stateless = verifyStateless(core, token, kind)
-  if (stateless instanceof Promise) return stateless.then((claims) => afterRevocation(core, claims))
-  return afterRevocation(core, stateless)
+  if (stateless instanceof Promise)
+    return stateless.then((claims) => afterRevocation(core, claims, token, kind))
+  return afterRevocation(core, stateless, token, kind)
 }
 
-function afterRevocation(core: AuthCore, claims: Verified): Verified | Promise<Verified> {
-  const pending = checkRevoked(core, claims)
+function afterRevocation(
+  core: AuthCore,
+  claims: Verified,
+  token: string,
+  kind: TokenKind,
+): Verified | Promise<Verified> {
+  const pending = checkRevoked(core, claims, token, kind)
   return pending === undefined ? claims : pending.then(() => claims)
 }
 

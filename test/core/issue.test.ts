@@ -38,3 +38,26 @@ describe('issueTokens', () => {
     await expect(auth.issueTokens({ sub: 'u1' })).rejects.toThrow(/verify-only/)
   })
 })
+
+describe('issued NumericDates are whole seconds (RFC 7519 §2, as PyJWT and jose maxTokenAge read them)', () => {
+  it('writes integer iat and exp, and the millisecond of the issue in front of the jti', async () => {
+    const at = Date.UTC(2026, 0, 1, 12, 0, 0, 987)
+    const auth = createAuth({ secret: SECRET, now: () => at, accessTokenTtl: '10m' })
+    const pair = await auth.issueTokens({ sub: 'u1' })
+    const ott = await auth.issueOneTimeToken('reset', 'u1', '5m')
+    for (const token of [pair.accessToken, pair.refreshToken, ott]) {
+      const claims = claimsOf(token)
+      expect(Number.isInteger(claims.iat)).toBe(true)
+      expect(Number.isInteger(claims.exp)).toBe(true)
+      expect(claims.iat).toBe(Math.floor(at / 1000))
+      // jti: the millisecond within the iat second (2 base64url characters), then 128 random bits.
+      expect(claims.jti).toMatch(/^[A-Za-z0-9_-]{24}$/)
+      const digit = (c: string) =>
+        'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.indexOf(c)
+      expect(digit(claims.jti[0]) * 64 + digit(claims.jti[1])).toBe(987)
+    }
+    expect(claimsOf(pair.accessToken).exp).toBe(Math.floor(at / 1000) + 600)
+    expect(claimsOf(ott).exp).toBe(Math.floor(at / 1000) + 300)
+    expect(claimsOf(pair.accessToken).jti).not.toBe(claimsOf(pair.refreshToken).jti)
+  })
+})

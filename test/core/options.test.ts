@@ -39,12 +39,16 @@ describe('createAuth options are checked once, at construction', () => {
     expect(make({ rotateRefreshTokens: 'no' })).toThrow('`rotateRefreshTokens` must be true or false')
     expect(make({ audience: [] })).toThrow('`audience`')
     expect(make({ issuer: '' })).toThrow('`issuer`')
+    expect(make({ issuer: ['https://a', ''] })).toThrow('`issuer`')
+    expect(make({ verifyProfile: 'strict' })).toThrow("`verifyProfile` must be 'rfc9068' or 'jwt'")
+    expect(make({ verifyProfile: 'jwt' })).toThrow('verify-only')
   })
 
   it('accepts every documented option', () => {
     const auth = createAuth({
       secret: SECRET,
-      issuer: 'https://api',
+      issuer: ['https://api', 'https://old-api'],
+      verifyProfile: 'rfc9068',
       audience: ['api', 'admin'],
       accessTokenTtl: '15m',
       refreshTokenTtl: '7d',

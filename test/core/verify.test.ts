@@ -82,6 +82,31 @@ describe('verification rules (RFC 8725)', () => {
     expect(await codeOf(auth.verifyAccessToken(other))).toBe('token_invalid')
   })
 
+  it('rejects base64url with non-zero unused trailing bits or an impossible length (token_malformed)', async () => {
+    const token = (await auth.issueTokens({ sub: 'u1' })).accessToken
+    const parts = token.split('.') as [string, string, string]
+    // A lenient decoder ignores the unused low bits of a segment's last character, so several
+    // spellings decode to the same bytes — the signature would still verify.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    const respell = (segment: string) => {
+      const unused = segment.length % 4 === 2 ? 4 : 2
+      const last = alphabet.indexOf(segment.at(-1)!)
+      return segment.slice(0, -1) + alphabet[last | ((1 << unused) - 1)]
+    }
+    for (const i of [0, 1, 2]) {
+      if (parts[i]!.length % 4 === 0) continue
+      const spelled = parts.map((p, j) => (j === i ? respell(p) : p))
+      expect(Buffer.from(spelled[i]!, 'base64url')).toEqual(Buffer.from(parts[i]!, 'base64url'))
+      expect(await codeOf(auth.verifyAccessToken(spelled.join('.')))).toBe('token_malformed')
+    }
+    // 4n + 1 characters never encode whole bytes.
+    const extra = 'AAA'.slice(0, (5 - (parts[2].length % 4)) % 4)
+    const long = `${parts[0]}.${parts[1]}.${parts[2]}${extra}`
+    expect(long.split('.')[2]!.length % 4).toBe(1)
+    expect(await codeOf(auth.verifyAccessToken(long))).toBe('token_malformed')
+    expect((await auth.verifyAccessToken(token)).sub).toBe('u1')
+  })
+
   it('rejects an unknown kid (token_invalid)', async () => {
     expect(
       await codeOf(auth.verifyAccessToken(await sign(good(), { alg: 'HS256', typ: 'at+jwt', kid: 'nope' }))),
@@ -127,6 +152,18 @@ describe('verification rules (RFC 8725)', () => {
       'token_claim_invalid',
     )
     expect((await auth.verifyAccessToken(await sign({ ...good(), aud: ['other', 'api'] }))).sub).toBe('u1')
+  })
+
+  it('trusts every issuer of an issuer list, and issues as the first', async () => {
+    const moved = createAuth({ secret: SECRET, issuer: ['https://new', 'https://api'], audience: 'api' })
+    const pair = await moved.issueTokens({ sub: 'u1' })
+    expect((await moved.verifyAccessToken(pair.accessToken)).iss).toBe('https://new')
+    expect((await moved.verifyAccessToken(await sign(good()))).iss).toBe('https://api')
+    expect(await codeOf(moved.verifyAccessToken(await sign({ ...good(), iss: 'https://evil' })))).toBe(
+      'token_claim_invalid',
+    )
+    const { iss: _i, ...noIss } = good()
+    expect(await codeOf(moved.verifyAccessToken(await sign(noIss)))).toBe('token_claim_invalid')
   })
 
   it('never accepts one token kind as another (token_wrong_type)', async () => {
@@ -237,15 +274,9 @@ describe('fuzzing: random and mutated tokens never authenticate', () => {
       fc.asyncProperty(fc.nat(token.length - 1), fc.constantFrom(...'ABCabc012-_.=+/ '), async (pos, ch) => {
         const mutated = token.slice(0, pos) + ch + token.slice(pos + 1)
         fc.pre(mutated !== token)
-        try {
-          await auth.verifyAccessToken(mutated)
-          // base64url has slack bits in the last char of a segment: a flip there can decode to the same bytes.
-          expect(Buffer.from(mutated.split('.')[2] ?? '', 'base64url')).toEqual(
-            Buffer.from(token.split('.')[2]!, 'base64url'),
-          )
-        } catch (err) {
-          expect(err).toBeInstanceOf(AuthError)
-        }
+        // Strict base64url: not even a flip of the unused bits in a segment's last character passes.
+        const err = await auth.verifyAccessToken(mutated).catch((e: unknown) => e)
+        expect(err).toBeInstanceOf(AuthError)
       }),
       { numRuns: 500, seed: 7 },
     )
@@ -321,7 +352,7 @@ describe('verify: revocation, store failures, keys', () => {
     })
     await after.ready()
     expect((await after.verifyAccessToken(token)).sub).toBe('u1')
-    const jwks = after.jwks()
+    const jwks = await after.jwks()
     expect(jwks.keys.map((k) => k.kid).sort()).toEqual(['new', 'old'])
     for (const k of jwks.keys)
       for (const secret of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) expect(k).not.toHaveProperty(secret)
