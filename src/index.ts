@@ -33,8 +33,10 @@ export type {
   JWK,
   KeyInput,
   KeyOptions,
+  KeyResolver,
+  KeyResolverInput,
 } from './core/keys.js'
-export type { TokenKind } from './core/tokens.js'
+export type { TokenKind, VerifyProfile } from './core/tokens.js'
 export type {
   AccessClaims,
   Auth,
@@ -48,7 +50,9 @@ export type {
   CredentialsInput,
   DefaultClaims,
   HeadersInput,
+  IssueOptions,
   RefreshOptions,
+  Session,
   StandardSchemaV1,
   TokenPair,
 } from './core/types.js'
@@ -67,4 +71,4 @@ export type {
   RateLimitOptions,
 } from './http/types.js'
 export { type MemoryStoreOptions, memoryStore } from './stores/memory.js'
-export type { CutoffCheck, TokenStore } from './stores/types.js'
+export type { CutoffCheck, SessionRecord, SessionStore, TokenStore } from './stores/types.js'

@@ -1,25 +1,32 @@
 /**
  * `createAuth`: wiring only. It checks the options (options.ts), builds the one context every
  * operation takes (context.ts), and returns the {@link Auth} object whose methods are the
- * operation modules: verify.ts, authenticate.ts, issue.ts, refresh.ts, revoke.ts, one-time.ts.
+ * operation modules: verify.ts, authenticate.ts, issue.ts, refresh.ts, revoke.ts, one-time.ts,
+ * sessions.ts.
  */
 import { memoryStore } from '../stores/memory.js'
 import { AUTHENTICATE_NOW, authenticateNow, authorize } from './authenticate.js'
 import { VerifiedTokenCache } from './cache.js'
-import type { AuthCore, KeyRing } from './context.js'
+import { type AuthCore, type KeyRing, keysOf } from './context.js'
+import { CSRF_KEYS } from './csrf.js'
 import { issueTokens } from './issue.js'
 import { loadKeySet, publicJwks } from './keys.js'
 import { consumeOneTimeToken, issueOneTimeToken } from './one-time.js'
 import { resolveOptions } from './options.js'
 import { refresh } from './refresh.js'
 import { revoke, revokeSubject } from './revoke.js'
+import { listSessions, revokeOtherSessions, revokeSession } from './sessions.js'
 import type { AccessClaims, Auth, AuthEvent, AuthOptions, DefaultClaims } from './types.js'
 import { verify } from './verify.js'
 
-function importKeys(options: AuthOptions<object, unknown>): KeyRing {
+function importKeys(
+  options: AuthOptions<object, unknown>,
+  issuers: readonly string[] | undefined,
+  emit: AuthCore['emit'],
+): KeyRing {
   const ring: KeyRing = {
     current: undefined,
-    ready: loadKeySet(options).then((keys) => {
+    ready: loadKeySet(options, issuers, emit).then((keys) => {
       ring.current = keys
       return keys
     }),
@@ -50,17 +57,26 @@ function publishesKeys(options: AuthOptions<object, unknown>): boolean {
 function buildCore(options: AuthOptions<object, unknown>): AuthCore {
   const settings = resolveOptions(options)
   const { now } = settings
+  const emit = eventSink(options, now)
+  if (settings.profile === 'jwt' && settings.audiences === undefined)
+    emit({
+      type: 'warning',
+      message:
+        "verifyProfile 'jwt' without `audience`: any JWT the issuer signs (an ID token, a token for another API) passes as an access token — set `audience`",
+    })
+  // Keys fetched or looked up per token can be withdrawn: a cached verdict lives at most a minute.
+  const external = options.jwks !== undefined || options.keyResolver !== undefined
   return {
     options,
     settings,
-    keys: importKeys(options),
+    keys: importKeys(options, settings.issuers, emit),
     store: settings.store ?? memoryStore(options.now ? { now: options.now } : {}),
     cache:
       settings.cacheEntries > 0
-        ? new VerifiedTokenCache(settings.cacheEntries, options.jwks ? 60_000 : undefined)
+        ? new VerifiedTokenCache(settings.cacheEntries, external ? 60_000 : undefined)
         : undefined,
     now,
-    emit: eventSink(options, now),
+    emit,
     lastCutoffMs: 0,
   }
 }
@@ -107,7 +123,7 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
     async ready() {
       await core.keys.ready
     },
-    issueTokens: (claims) => issueTokens(core, claims),
+    issueTokens: (claims, issueOptions) => issueTokens(core, claims, issueOptions),
     verifyAccessToken: (token) => verify(core, token, 'access') as Promise<AccessClaims<object>>,
     verifyRefreshToken: (token) =>
       verify(core, token, 'refresh') as Promise<AccessClaims<object> & { fid: string }>,
@@ -118,18 +134,21 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
     refresh: (token, refreshOptions) => refresh(core, token, refreshOptions),
     revoke: (token, revokeOptions) => revoke(core, token, revokeOptions),
     revokeSubject: (sub) => revokeSubject(core, sub),
+    listSessions: (sub, currentSessionId) => listSessions(core, sub, currentSessionId),
+    revokeSession: (sub, sessionId) => revokeSession(core, sub, sessionId),
+    revokeOtherSessions: (sub, currentSessionId) => revokeOtherSessions(core, sub, currentSessionId),
     issueOneTimeToken: (purpose, sub, ttl, claims) => issueOneTimeToken(core, purpose, sub, ttl, claims),
     consumeOneTimeToken: (token, purpose) => consumeOneTimeToken(core, token, purpose),
-    jwks() {
-      if (core.keys.current) return publicJwks(core.keys.current)
-      if (options.jwks) return { keys: [] }
-      throw new Error('tokenward: keys are still being imported — `await auth.ready()` before calling jwks()')
+    async jwks() {
+      return publicJwks(await keysOf(core))
     },
     emit: core.emit,
     clearCache() {
       core.cache?.clear()
     },
   }
+  // The signed CSRF tokens of cookie mode, for the auth routes and the adapters (core/csrf.ts).
+  Object.defineProperty(auth, CSRF_KEYS, { value: settings.csrf })
   Object.defineProperty(auth, AUTHENTICATE_NOW, {
     value: (input: Parameters<typeof authenticateNow>[1], o: Parameters<typeof authenticateNow>[2]) =>
       authenticateNow(core, input, o),

@@ -20,6 +20,7 @@ export type AuthErrorCode =
   | 'insufficient_role'
   | 'insufficient_scope'
   | 'csrf_failed'
+  | 'session_not_found'
   | 'invalid_request'
   | 'rate_limited'
   | 'store_unavailable'
@@ -41,6 +42,7 @@ export const AUTH_ERROR_STATUS: Readonly<Record<AuthErrorCode, number>> = {
   insufficient_role: 403,
   insufficient_scope: 403,
   csrf_failed: 403,
+  session_not_found: 404,
   invalid_request: 400,
   rate_limited: 429,
   store_unavailable: 503,

@@ -6,7 +6,7 @@
  *
  * The small validators at the top are shared with the HTTP layer's route options.
  */
-import type { TokenStore } from '../stores/types.js'
+import { SESSION_STORE_METHODS, type TokenStore } from '../stores/types.js'
 import {
   DEFAULT_ACCESS_TTL,
   DEFAULT_CLOCK_TOLERANCE,
@@ -15,9 +15,12 @@ import {
   DEFAULT_REFRESH_TTL,
   DEFAULT_REUSE_GRACE,
 } from './constants.js'
-import { type CookieOptions, type ResolvedCookies, resolveCookies } from './cookies.js'
+import { type CookieOptions, isResolvedCookies, type ResolvedCookies, resolveCookies } from './cookies.js'
+import { type CsrfKeys, csrfKeys } from './csrf.js'
 import { type Duration, toSeconds } from './duration.js'
-import { validateKeyOptions } from './keys.js'
+import { utf8 } from './encoding.js'
+import { isPrivateKeyInput, validateKeyOptions } from './keys.js'
+import type { VerifyProfile } from './tokens.js'
 import type { AuthOptions, ClientOptions } from './types.js'
 
 // --- validators (shared with src/http/options.ts) ---------------------------------------------------------
@@ -119,26 +122,88 @@ export function booleanOption(value: boolean | undefined, name: string): boolean
   return value
 }
 
-const COOKIE_OPTION_NAMES = ['names', 'domain', 'path', 'sameSite', 'secure', 'csrfHeader'] as const
+const COOKIE_OPTION_NAMES = [
+  'names',
+  'domain',
+  'path',
+  'sameSite',
+  'secure',
+  'csrfHeader',
+  'csrfSecret',
+] as const
 const SAME_SITE = ['strict', 'lax', 'none']
+// RFC 6265 §4.1.1: a cookie name is an HTTP token.
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
-/** Cookie mode settings, checked and with every default filled in; `undefined` when off. */
+/** RFC 6265bis §4.1.3: what the `__Host-` and `__Secure-` name prefixes demand. */
+function checkCookieNames(cookies: ResolvedCookies, name: string): void {
+  for (const [which, cookieName] of Object.entries(cookies.names)) {
+    const where = `\`${name}.names.${which}\``
+    if (typeof cookieName !== 'string' || !COOKIE_NAME.test(cookieName))
+      throw new TypeError(`tokenward: ${where} must be a cookie name (letters, digits and !#$%&'*+-.^_\`|~)`)
+    const lower = cookieName.toLowerCase()
+    if (lower.startsWith('__host-')) {
+      if (which === 'refresh')
+        throw new TypeError(
+          `tokenward: ${where} cannot start with __Host-: the refresh cookie is scoped to the auth routes' path and __Host- cookies must have Path=/ (use __Secure-)`,
+        )
+      if (!cookies.secure || cookies.domain !== undefined || cookies.path !== '/')
+        throw new TypeError(
+          `tokenward: ${where} starts with __Host-, which needs secure cookies, no \`domain\` and path '/'`,
+        )
+    }
+    if (lower.startsWith('__secure-') && !cookies.secure)
+      throw new TypeError(`tokenward: ${where} starts with __Secure-, which needs secure cookies`)
+  }
+}
+
+/**
+ * Cookie mode settings, checked and with every default filled in; `undefined` when off. `csrf` is
+ * the Auth's CSRF keys; `csrfSecret` is accepted only where the keys are made (`createAuth`).
+ */
 export function cookieOption(
   value: boolean | CookieOptions | undefined,
   name: string,
+  csrf?: CsrfKeys,
+  { acceptsCsrfSecret = false }: { acceptsCsrfSecret?: boolean } = {},
 ): ResolvedCookies | undefined {
-  if (value === undefined || typeof value === 'boolean') return resolveCookies(value)
-  objectOption(value, name)
-  checkNames(value, COOKIE_OPTION_NAMES, `\`${name}\``)
-  if (value.names !== undefined) {
-    objectOption(value.names, `${name}.names`)
-    checkNames(value.names, ['access', 'refresh', 'csrf'], `\`${name}.names\``)
+  if (isResolvedCookies(value)) return value
+  if (value !== undefined && typeof value !== 'boolean') {
+    objectOption(value, name)
+    checkNames(value, COOKIE_OPTION_NAMES, `\`${name}\``)
+    if (value.names !== undefined) {
+      objectOption(value.names, `${name}.names`)
+      checkNames(value.names, ['access', 'refresh', 'csrf'], `\`${name}.names\``)
+    }
+    if (value.sameSite !== undefined && !SAME_SITE.includes(value.sameSite))
+      throw new TypeError(`tokenward: \`${name}.sameSite\` must be 'strict', 'lax' or 'none'`)
+    if (value.sameSite === 'none' && value.secure === false)
+      throw new TypeError(`tokenward: \`${name}\` with sameSite 'none' needs secure cookies`)
+    if (value.csrfSecret !== undefined) {
+      if (!acceptsCsrfSecret)
+        throw new TypeError(
+          `tokenward: \`${name}.csrfSecret\` belongs in createAuth's \`cookies\` option (every reader of the cookies must share it)`,
+        )
+      const bytes = typeof value.csrfSecret === 'string' ? utf8(value.csrfSecret) : value.csrfSecret
+      if (!(bytes instanceof Uint8Array) || bytes.length < 32)
+        throw new TypeError(`tokenward: \`${name}.csrfSecret\` must be at least 32 bytes`)
+    }
   }
-  if (value.sameSite !== undefined && !SAME_SITE.includes(value.sameSite))
-    throw new TypeError(`tokenward: \`${name}.sameSite\` must be 'strict', 'lax' or 'none'`)
-  if (value.sameSite === 'none' && value.secure === false)
-    throw new TypeError(`tokenward: \`${name}\` with sameSite 'none' needs secure cookies`)
-  return resolveCookies(value)
+  const cookies = resolveCookies(value, csrf)
+  if (cookies === undefined) return undefined
+  if (typeof value === 'object') checkCookieNames(cookies, name)
+  if (csrf?.source === 'none')
+    throw new TypeError(
+      `tokenward: cookie mode signs its CSRF tokens with a secret derived from \`secret\` or a private key, and these keys carry none (a verify-only configuration, or CryptoKeys): set createAuth's \`cookies.csrfSecret\` (the same on every service that reads the cookies)`,
+    )
+  return cookies
+}
+
+/** The CSRF keys of a `createAuth` configuration (see core/csrf.ts). */
+function csrfOption(options: AuthOptions<object, unknown>): CsrfKeys {
+  const cookies = options.cookies
+  const csrfSecret = typeof cookies === 'object' && cookies !== null ? cookies.csrfSecret : undefined
+  return csrfKeys({ secret: options.secret, keys: options.keys, csrfSecret })
 }
 
 // --- createAuth -----------------------------------------------------------------------------------------------
@@ -150,6 +215,8 @@ export const AUTH_OPTION_NAMES = [
   'keys',
   'jwks',
   'jwksOptions',
+  'keyResolver',
+  'verifyProfile',
   'issuer',
   'audience',
   'accessTokenTtl',
@@ -186,7 +253,12 @@ export interface ResolvedOptions {
   /** A family's revocation must outlive every token of the family: no descendant outlives this. */
   familyLifetime: number
   maxTokenLength: number
+  /** `iss` of issued tokens: the first configured issuer. */
   issuer: string | undefined
+  /** Issuers a token may come from (any one); `undefined`: any. */
+  issuers: readonly string[] | undefined
+  /** Which access tokens verification accepts (`verifyProfile`). */
+  profile: VerifyProfile
   /** The `aud` claim issued tokens carry (as given). */
   audienceClaim: string | string[] | undefined
   /** Audiences a token may be for (any one). */
@@ -195,6 +267,8 @@ export interface ResolvedOptions {
   clients: Readonly<Record<string, ClientOptions>> | undefined
   clientId: string | undefined
   cookies: ResolvedCookies | undefined
+  /** Makes and checks the signed CSRF tokens of cookie mode (derived from the keys; core/csrf.ts). */
+  csrf: CsrfKeys
   /** Verified-token cache size; 0 = off. */
   cacheEntries: number
   store: TokenStore | undefined
@@ -215,6 +289,16 @@ function checkStore(store: TokenStore | undefined): TokenStore | undefined {
       `tokenward: \`store\` lacks ${missing.join(', ')} — a TokenStore needs ${STORE_METHODS.join(', ')} ` +
         '(docs/custom-store.md; prove yours with runTokenStoreConformance from tokenward/testing)',
     )
+  // Session records are optional, but all four methods or none: half a set would lose records.
+  const sessions = SESSION_STORE_METHODS.filter(
+    (m) => typeof (store as unknown as Record<string, unknown>)[m] === 'function',
+  )
+  if (sessions.length > 0 && sessions.length < SESSION_STORE_METHODS.length)
+    throw new TypeError(
+      `tokenward: \`store\` has ${sessions.join(', ')} but lacks ` +
+        `${SESSION_STORE_METHODS.filter((m) => !sessions.includes(m)).join(', ')} — a store keeps session ` +
+        'records with all four methods or none (docs/custom-store.md)',
+    )
   return store
 }
 
@@ -232,6 +316,38 @@ function audienceOption(value: string | string[] | undefined): readonly string[]
   return list
 }
 
+function issuerOption(value: string | string[] | undefined): readonly string[] | undefined {
+  if (value === undefined) return undefined
+  const list = [value].flat()
+  if (list.length === 0 || list.some((i) => typeof i !== 'string' || i.length === 0))
+    throw new TypeError('tokenward: `issuer` must be a non-empty string or a non-empty list of them')
+  if (new Set(list).size !== list.length) throw new TypeError('tokenward: `issuer` lists an issuer twice')
+  return list
+}
+
+const VERIFY_PROFILES: readonly VerifyProfile[] = ['rfc9068', 'jwt']
+
+/**
+ * `verifyProfile`. `'jwt'` accepts tokens tokenward did not issue, so it is for verify-only
+ * configurations: with a key that can sign, this Auth's own tokens and anything else signed with
+ * that key (an ID token, another app's JWT) would pass as access tokens.
+ */
+function verifyProfileOption(options: AuthOptions<object, unknown>): VerifyProfile {
+  const profile = options.verifyProfile ?? 'rfc9068'
+  if (!VERIFY_PROFILES.includes(profile))
+    throw new TypeError(`tokenward: \`verifyProfile\` must be 'rfc9068' or 'jwt', got ${String(profile)}`)
+  if (profile === 'jwt') {
+    const signs = options.secret !== undefined || (options.keys ?? []).some(isPrivateKeyInput)
+    if (signs)
+      throw new TypeError(
+        "tokenward: `verifyProfile: 'jwt'` is for verify-only configurations (third-party tokens): give `jwks`, " +
+          '`keyResolver` or public `keys` — not `secret` or a private key, which would let tokens tokenward did ' +
+          'not issue pass as its own',
+      )
+  }
+  return profile
+}
+
 function clientsOption(options: AuthOptions<object, unknown>): ResolvedOptions['clients'] {
   const clients = objectOption(options.clients, 'clients')
   if (clients !== undefined) {
@@ -244,7 +360,9 @@ function clientsOption(options: AuthOptions<object, unknown>): ResolvedOptions['
   }
   const id = stringOption(options.clientId, 'clientId')
   if (id !== undefined && clients !== undefined && !Object.hasOwn(clients, id))
-    throw new TypeError(`tokenward: \`clientId\` '${id}' is not one of \`clients\` (${Object.keys(clients).join(', ')})`)
+    throw new TypeError(
+      `tokenward: \`clientId\` '${id}' is not one of \`clients\` (${Object.keys(clients).join(', ')})`,
+    )
   return clients
 }
 
@@ -279,7 +397,9 @@ export function resolveOptions(options: AuthOptions<object, unknown>): ResolvedO
   if (typeof options !== 'object' || options === null)
     throw new TypeError('tokenward: createAuth needs an options object')
   checkNames(options, AUTH_OPTION_NAMES, 'createAuth')
-  validateKeyOptions(options)
+  const issuers = issuerOption(options.issuer)
+  validateKeyOptions(options, issuers)
+  const profile = verifyProfileOption(options)
   if (objectOption(options.jwksOptions, 'jwksOptions'))
     checkNames(
       options.jwksOptions!,
@@ -298,6 +418,7 @@ export function resolveOptions(options: AuthOptions<object, unknown>): ResolvedO
   const tolerance = durationOption(options.clockTolerance, 'clockTolerance', {
     fallback: DEFAULT_CLOCK_TOLERANCE,
   })
+  const csrf = csrfOption(options)
   return {
     realm: stringOption(options.realm, 'realm') ?? DEFAULT_REALM,
     accessTtl,
@@ -310,13 +431,16 @@ export function resolveOptions(options: AuthOptions<object, unknown>): ResolvedO
       max: 1024 * 1024,
       fallback: DEFAULT_MAX_TOKEN_LENGTH,
     }),
-    issuer: stringOption(options.issuer, 'issuer'),
+    issuer: issuers?.[0],
+    issuers,
+    profile,
     audienceClaim: options.audience,
     audiences: audienceOption(options.audience),
     rotateRefreshTokens: booleanOption(options.rotateRefreshTokens, 'rotateRefreshTokens') ?? true,
     clients: clientsOption(options),
     clientId: options.clientId,
-    cookies: cookieOption(options.cookies, 'cookies'),
+    cookies: cookieOption(options.cookies, 'cookies', csrf, { acceptsCsrfSecret: true }),
+    csrf,
     cacheEntries: cacheOption(options.cache),
     store: checkStore(options.store),
     now: options.now ?? Date.now,

@@ -2,7 +2,8 @@
  * refresh: rotation with reuse detection (RFC 9700 §4.14.2). The order of the steps is the whole
  * security argument, so it stands at the top of one function:
  *
- *   verify → re-read the user and claims → spend → (reuse: revoke the family) → sign
+ *   verify → re-read the user and claims → spend → (reuse: revoke the family) → sign → touch the
+ *   session record (best effort, sessions.ts)
  *
  * Nothing that can fail for a reason of the server's own (the user lookup, `claimsFor`) runs after
  * the token is spent, so such a failure leaves the token unspent and the client's retry works.
@@ -16,7 +17,8 @@ import { resolveUser } from './authenticate.js'
 import type { RegisteredClaims } from './claims.js'
 import { type AuthCore, callback, storeCall, withRealm } from './context.js'
 import { AuthError, isAuthError } from './errors.js'
-import { customClaims, signAccess, signPair } from './issue.js'
+import { customClaims, issueAt, signAccess, signPair } from './issue.js'
+import { revokeFamily, touchSession } from './sessions.js'
 import type { AccessClaims, RefreshOptions, TokenPair } from './types.js'
 import { verify } from './verify.js'
 
@@ -24,12 +26,6 @@ type RefreshClaims = Record<string, unknown> & RegisteredClaims & { fid: string 
 
 /** Presentations of one spent refresh token accepted within the grace window, after the first. */
 export const GRACE_RETRIES = 2
-
-/** Revokes the whole family `fid` for as long as any of its tokens could live. */
-export function revokeFamily(core: AuthCore, fid: string, sub: string): Promise<void> {
-  const until = core.now() / 1000 + core.settings.familyLifetime
-  return storeCall(() => core.store.revoke(fid, until, sub))
-}
 
 /**
  * Spends the refresh token. `true`: this presentation may rotate (the first, or a retry within the
@@ -96,6 +92,7 @@ export async function refresh(
     const custom = await nextClaims(core, claims, options?.claimsFor ?? core.options.claimsFor)
     if (!core.settings.rotateRefreshTokens) {
       const pair = await keep(core, token, claims, custom)
+      await touchSession(core, sub, fid, issueAt(core), pair)
       core.emit({ type: 'token_refreshed', sub, fid })
       return pair
     }
@@ -108,6 +105,7 @@ export async function refresh(
       )
     }
     const pair = await signPair(core, sub, custom, fid)
+    await touchSession(core, sub, fid, issueAt(core), pair)
     core.emit({ type: 'token_refreshed', sub, fid })
     return pair
   } catch (err) {

@@ -9,7 +9,7 @@ import type { CookieOptions, ResolvedCookies } from './cookies.js'
 import type { Duration } from './duration.js'
 import type { Requirement, RoleHierarchy } from './guards.js'
 import type { JSONWebKeySet, KeyOptions } from './keys.js'
-import type { TokenKind } from './tokens.js'
+import type { TokenKind, VerifyProfile } from './tokens.js'
 
 /** Request headers as a Fetch `Headers` or a Node-style record (lower-case names). */
 export type HeadersInput =
@@ -60,6 +60,35 @@ export interface TokenPair {
   expiresIn: number
   /** Refresh token lifetime, seconds. */
   refreshExpiresIn: number
+}
+
+/** What a login knows of the client, kept in its session record (`issueTokens`' second argument). */
+export interface IssueOptions {
+  /** The `User-Agent` header of the login request (kept up to 512 characters). */
+  userAgent?: string | null | undefined
+  /** The client address of the login request; an IPv6 address is kept as its /64 only. */
+  address?: string | null | undefined
+}
+
+/**
+ * A session: one login (one token family) and every refresh after it, as `listSessions` shows it.
+ * Times are epoch seconds (NumericDate).
+ */
+export interface Session {
+  /** The session id: the family id (`fid`) of its tokens. */
+  id: string
+  /** The login. */
+  createdAt: number
+  /** The last refresh (the login until the first one). Kept on a best-effort basis. */
+  lastUsedAt: number
+  /** When the session ends unless it is refreshed: no token of it is accepted after this. */
+  expiresAt: number
+  /** The `User-Agent` of the login, or `null`. */
+  userAgent: string | null
+  /** The client address of the login (IPv6: its /64), or `null`. */
+  address: string | null
+  /** Present when `listSessions` was told the current session: true for that one. */
+  current?: boolean
 }
 
 /**
@@ -118,6 +147,7 @@ export type AuthEvent = {
   | { type: 'refresh_reused'; sub: string; fid: string }
   | { type: 'token_revoked'; sub: string; kind: TokenKind; fid?: string | undefined }
   | { type: 'subject_revoked'; sub: string }
+  | { type: 'session_revoked'; sub: string; fid: string }
   | { type: 'one_time_token_consumed'; sub: string; purpose: string }
   | { type: 'authentication_failed'; code: string; reason: string }
   | { type: 'login_succeeded'; username: string; sub: string; address: string }
@@ -140,8 +170,19 @@ export type AuthEvent = {
 
 /** Options of {@link createAuth}. */
 export interface AuthOptions<C extends object = DefaultClaims, U = AccessClaims<C>> extends KeyOptions {
-  /** `iss` of issued tokens; when set, tokens with another issuer are rejected. */
-  issuer?: string
+  /**
+   * `iss` of issued tokens; when set, tokens with another issuer are rejected. A list trusts several
+   * issuers (the first is the one tokenward issues as); with `jwks` by issuer, each issuer's tokens
+   * must verify with that issuer's own key set.
+   */
+  issuer?: string | string[]
+  /**
+   * Which access tokens verification accepts. `'rfc9068'` (default): tokenward's own — `typ:
+   * at+jwt`, `jti` required. `'jwt'`: also tokens of other identity providers (Auth0, Keycloak,
+   * Cognito, Firebase …) — `typ` `JWT`, `at+jwt` or none, `jti` optional; verify-only
+   * configurations only (`jwks`, `keyResolver` or public `keys`). Rules in docs/concepts.md.
+   */
+  verifyProfile?: VerifyProfile
   /** `aud` of issued tokens; when set, tokens for no listed audience are rejected. */
   audience?: string | string[]
   /** Access token lifetime (default `'15m'`). */
@@ -234,8 +275,12 @@ export interface RefreshOptions<C extends object, U> {
 export interface Auth<C extends object = DefaultClaims, U = AccessClaims<C>> {
   /** Resolves when every key is imported; rejects with the configuration error if one is bad. */
   ready(): Promise<void>
-  /** Issues an access + refresh token pair for a new login (a new token family). */
-  issueTokens(claims: ClaimsInput<C>): Promise<TokenPair>
+  /**
+   * Issues an access + refresh token pair for a new login (a new token family: a session). With a
+   * store that keeps session records, the session's record is saved too (with `options`' user
+   * agent and address); a record that cannot be saved fails the login (`store_unavailable`).
+   */
+  issueTokens(claims: ClaimsInput<C>, options?: IssueOptions): Promise<TokenPair>
   /** Verifies an access token, including revocation. Throws {@link AuthError}. */
   verifyAccessToken(token: string): Promise<AccessClaims<C>>
   /** Verifies a refresh token, including revocation; does not spend it. Throws {@link AuthError}. */
@@ -254,6 +299,18 @@ export interface Auth<C extends object = DefaultClaims, U = AccessClaims<C>> {
   revoke(token: string, options?: RevokeOptions): Promise<void>
   /** Rejects every token of `sub` issued until now ("log out everywhere"). */
   revokeSubject(sub: string): Promise<void>
+  /**
+   * The live sessions of `sub`, newest first; with `currentSessionId` (the `fid` of the caller's
+   * token) each carries `current`. Needs a store with session records (docs/sessions.md).
+   */
+  listSessions(sub: string, currentSessionId?: string): Promise<Session[]>
+  /**
+   * Ends one session of `sub`: its token family is revoked, then its record forgotten. A session id
+   * that is not one of `sub`'s is `session_not_found` (404) and nothing is revoked.
+   */
+  revokeSession(sub: string, sessionId: string): Promise<void>
+  /** Ends every session of `sub` but `currentSessionId` ("sign out other devices"); the ids ended. */
+  revokeOtherSessions(sub: string, currentSessionId: string): Promise<string[]>
   /** Issues a single-use token for `purpose` (password reset, e-mail verification …). */
   issueOneTimeToken(
     purpose: string,
@@ -263,8 +320,12 @@ export interface Auth<C extends object = DefaultClaims, U = AccessClaims<C>> {
   ): Promise<string>
   /** Spends a one-time token and returns its subject; a second call fails with `token_revoked`. */
   consumeOneTimeToken(token: string, purpose: string): Promise<string>
-  /** The public JWK Set of the asymmetric keys (for `/.well-known/jwks.json`). */
-  jwks(): JSONWebKeySet
+  /**
+   * The public JWK Set of the asymmetric keys (for `/.well-known/jwks.json`), once the keys are
+   * imported: it works right after `createAuth`. Empty for HMAC and verify-only configurations;
+   * rejects with the configuration error if a key cannot be imported.
+   */
+  jwks(): Promise<JSONWebKeySet>
   /** Emits an audit event through `onEvent` (used by the auth routes). */
   emit(event: DistributiveOmit<AuthEvent, 'at'>): void
   /** Empties the verified-token cache. */

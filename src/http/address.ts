@@ -2,34 +2,17 @@
  * The client address a login is counted against: the socket's, or with `trustProxy` the one the
  * trusted proxies saw; IPv6 by its /64.
  */
+import { addressPrefix } from '../core/address.js'
 import { getHeader } from '../core/credentials.js'
 import type { AuthRouteRequest } from './types.js'
 
 /**
  * The address a login is counted against: IPv4 as is, IPv6 by its /64 prefix (a client holds a
- * whole /64 and could rotate through it), IPv4-mapped IPv6 as IPv4.
+ * whole /64 and could rotate through it), IPv4-mapped IPv6 as IPv4 — the reduction session
+ * records keep too (core/address.ts).
  */
 export function rateLimitAddress(address: string | undefined): string {
-  if (!address) return 'unknown'
-  let a = address.trim().toLowerCase()
-  if (a.startsWith('[') && a.includes(']')) a = a.slice(1, a.indexOf(']'))
-  const zone = a.indexOf('%')
-  if (zone >= 0) a = a.slice(0, zone)
-  if (!a.includes(':')) return a
-  const mapped = /^(?:0*:)*:?ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a) ?? /^::(\d+\.\d+\.\d+\.\d+)$/.exec(a)
-  if (mapped) return mapped[1]!
-  // Expand `::` and keep the first four hextets.
-  const [head = '', tail = ''] = a.split('::', 2) as [string, string?]
-  const headParts = head ? head.split(':') : []
-  const tailParts = a.includes('::') ? (tail ? tail.split(':') : []) : []
-  const missing = 8 - headParts.length - tailParts.length
-  const parts = a.includes('::')
-    ? [...headParts, ...Array(Math.max(0, missing)).fill('0'), ...tailParts]
-    : headParts
-  return `${parts
-    .slice(0, 4)
-    .map((p) => (Number.parseInt(p || '0', 16) || 0).toString(16))
-    .join(':')}::/64`
+  return addressPrefix(address) ?? 'unknown'
 }
 
 /** The client address: the socket's, or with `trustProxy` the one the trusted proxies saw. */

@@ -34,6 +34,7 @@ const OAUTH_ERRORS = {
   '503': answer('`temporarily_unavailable`', 'OAuthError'),
 }
 const TOKENS = { '200': answer('A new token pair', 'TokenResponse') }
+const str = { type: 'string' }
 
 const OPERATIONS: Record<RouteDoc, Record<string, unknown>> = {
   login: {
@@ -77,10 +78,30 @@ const OPERATIONS: Record<RouteDoc, Record<string, unknown>> = {
       ...OAUTH_ERRORS,
     },
   },
+  listSessions: {
+    summary: "The caller's sessions (signed-in devices), newest first; the current one marked",
+    responses: {
+      '200': answer('The sessions', 'Sessions'),
+      '501': answer('The token store keeps no session records (`sessions_unsupported`)', 'Error'),
+      ...ERRORS,
+    },
+  },
+  revokeSession: {
+    summary: "End one of the caller's sessions (revokes its token family)",
+    parameters: [{ name: 'id', in: 'path', required: true, schema: str }],
+    responses: {
+      '204': answer('The session is revoked'),
+      '404': answer('No such session of the caller (`session_not_found`)', 'Error'),
+      '501': answer('The token store keeps no session records (`sessions_unsupported`)', 'Error'),
+      ...ERRORS,
+    },
+  },
   openapi: { summary: 'This document', responses: { '200': answer('OpenAPI 3.1', 'Object') } },
 }
 
-const str = { type: 'string' }
+/** The routes that authenticate the caller's access token (Bearer, or the cookie in cookie mode). */
+const AUTHENTICATED: ReadonlySet<RouteDoc> = new Set<RouteDoc>(['me', 'listSessions', 'revokeSession'])
+
 const SCHEMAS = {
   Object: { type: 'object' },
   User: { type: 'object', additionalProperties: true },
@@ -144,6 +165,28 @@ const SCHEMAS = {
       csrf_token: str,
     },
   },
+  Sessions: {
+    type: 'object',
+    required: ['sessions'],
+    properties: {
+      sessions: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['id', 'created_at', 'last_used_at', 'expires_at', 'user_agent', 'address', 'current'],
+          properties: {
+            id: str,
+            created_at: { type: 'integer' },
+            last_used_at: { type: 'integer' },
+            expires_at: { type: 'integer' },
+            user_agent: { type: ['string', 'null'] },
+            address: { type: ['string', 'null'] },
+            current: { type: 'boolean' },
+          },
+        },
+      },
+    },
+  },
   Introspection: {
     type: 'object',
     required: ['active'],
@@ -185,11 +228,13 @@ export function authOpenApi<C extends object, U, RU = U>(
   ]
   for (const route of routes) {
     const operation = { ...OPERATIONS[route.doc], operationId: route.doc, tags: ['auth'] }
-    if (route.doc === 'me')
+    if (AUTHENTICATED.has(route.doc))
       Object.assign(operation, {
         security: settings.cookies ? [{ bearer: [] }, { cookie: [] }] : [{ bearer: [] }],
       })
-    paths[`${settings.prefix}${route.path}`] = { [route.method.toLowerCase()]: operation }
+    // OpenAPI writes a path parameter `{id}` where the route table writes `:id`.
+    const path = `${settings.prefix}${route.path.replace(/:(\w+)/g, '{$1}')}`
+    paths[path] = { ...paths[path], [route.method.toLowerCase()]: operation }
   }
   if (a.settings.publishesKeys)
     for (const { path } of ROOT_TABLE)

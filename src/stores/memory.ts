@@ -1,3 +1,4 @@
+import { memorySessions } from './memory-sessions.js'
 import type { CutoffCheck, TokenStore } from './types.js'
 
 /**
@@ -29,6 +30,13 @@ export interface MemoryStoreOptions {
    * that needs a new counter is refused (503) rather than any counter being reset.
    */
   maxCounters?: number
+  /**
+   * Most session records held at once (default a fifth of `maxEntries`, at least 1): a bound of
+   * their own, on top of `maxEntries`, so logins never take the room of a revocation. When they
+   * are all live, a login is refused (503) rather than any record forgotten — a forgotten record
+   * would hide a signed-in device from "sign out other devices" (docs/sessions.md).
+   */
+  maxSessions?: number
   /** Clock in epoch milliseconds (tests inject one). Default `Date.now`. */
   now?: () => number
   /** How often expired entries are swept, in ms (default 60 000). The timer never keeps a process alive. */
@@ -40,7 +48,8 @@ export interface MemoryStoreOptions {
  * sweeps expired entries, atomic `consume` and `hit` (JavaScript runs each in one turn). Right for
  * a single process; several servers need a shared store such as `tokenward/redis`. When full of
  * live entries it refuses new ones (fails closed) rather than forget any: see
- * {@link MemoryStoreOptions.maxEntries}.
+ * {@link MemoryStoreOptions.maxEntries}. Keeps session records too (`listSessions`), within
+ * {@link MemoryStoreOptions.maxSessions}.
  *
  * @example
  * ```ts
@@ -60,7 +69,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
   if (!Number.isInteger(maxCounters) || maxCounters < 1 || maxCounters >= maxEntries)
     throw new TypeError('tokenward: maxCounters must be an integer from 1 to maxEntries − 1')
   const maxSecurity = maxEntries - maxCounters
+  const maxSessions = options.maxSessions ?? Math.max(1, Math.floor(maxEntries / 5))
+  if (!Number.isInteger(maxSessions) || maxSessions < 1)
+    throw new TypeError('tokenward: maxSessions must be an integer of at least 1')
   const now = options.now ?? Date.now
+  const sessions = memorySessions(now, maxSessions)
   // One map per kind, keyed by the id (or subject, or counter key) itself: a revocation check is
   // two or three lookups with no key built. Token ids are 128-bit random, so they need no
   // subject to be told apart; the subject argument only matters to stores that shard by it.
@@ -105,6 +118,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
     const t = now()
     sweepMaps(securityMaps, t)
     sweepMaps(counterMaps, t)
+    sessions.sweep(t)
   }
 
   /**
@@ -210,6 +224,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
       entry.count = Math.max(0, entry.count + cost)
       return entry.count
     },
+    saveSession: sessions.saveSession,
+    touchSession: sessions.touchSession,
+    listSessions: sessions.listSessions,
+    deleteSession: sessions.deleteSession,
     async close() {
       clearInterval(timer)
     },

@@ -11,10 +11,16 @@
  *   `noeviction` could evict revocations (revoked tokens would become valid again), so the store
  *   refuses to work on it unless told otherwise; no persistence at all earns a warning.
  * - A call that fails or exceeds `timeoutMs` rejects; the core answers 503 `store_unavailable`.
+ * - On a single server the answers of that check are cached in the process and kept exact by
+ *   Redis (`CLIENT TRACKING`, see `./redis-cache.ts`): a known answer costs no round trip.
  *
  * @packageDocumentation
  */
 import type { CutoffCheck, TokenStore } from '../stores/types.js'
+import { type RedisCacheOptions, type RedisCacheStats, storeCache } from './redis-cache.js'
+import { redisSessions } from './redis-sessions.js'
+
+export type { RedisCacheOptions, RedisCacheStats } from './redis-cache.js'
 
 /** The node-redis client shape tokenward uses (`createClient()` from `redis` v4, v5, v6). */
 export interface NodeRedisLike {
@@ -89,6 +95,16 @@ export interface RedisStoreOptions {
    * `allowEviction`. Each is given once per store.
    */
   onWarning?: (message: string) => void
+  /**
+   * The local verdict cache (default on where the client allows it: a single server through
+   * node-redis 5+ or ioredis 5+). Answers of the revocation check are remembered in the process;
+   * one extra connection (`CLIENT TRACKING … BCAST`) hears from Redis about every change to those
+   * keys, from any instance, and drops them; a lost connection, a late heartbeat or any failure
+   * empties the cache until the connection is back. A remembered answer costs no round trip.
+   * `false` turns it off; `{ maxEntries }` bounds it (default 50 000 keys). Off on Redis Cluster.
+   * See docs/redis.md, "The verdict cache".
+   */
+  cache?: boolean | RedisCacheOptions
 }
 
 /**
@@ -106,6 +122,8 @@ export interface RedisTokenStore extends TokenStore {
    * rejects with the same error every call would. Await it at startup to fail fast.
    */
   ready(): Promise<void>
+  /** What the verdict cache is doing: live or not, entries, hits, misses, invalidations, flushes. */
+  cacheStats(): RedisCacheStats
 }
 
 // KEYS[1] cutoff key; ARGV = at, expiresAt ms
@@ -416,6 +434,15 @@ export function redisStore(options: RedisStoreOptions): RedisTokenStore {
   }
   const eval_ = (script: string, key: string, args: string[]) =>
     command(key, ['EVAL', script, '1', key, ...args])
+  // The verdict cache (redis-cache.ts); a pass-through where the client cannot have one.
+  const cache = storeCache(options.client, options.cache, { prefix, timeoutMs, send: command, warnOnce })
+  /** Verdict of the MGET values: the ids' marks, then the cutoff. */
+  const verdict = (values: readonly unknown[], count: number, cutoff: CutoffCheck | undefined) => {
+    for (let i = 0; i < count; i++) if (values[i] !== null && values[i] !== undefined) return true
+    if (cutoff === undefined) return false
+    const cut = values[count]
+    return cut !== null && cut !== undefined && cutoff.issuedAt <= Number(cut)
+  }
   /** A reply the store does not recognise is a failure, never a success (fail closed). */
   const unexpected = (what: string, reply: unknown) =>
     new Error(`tokenward: Redis answered ${what} with an unexpected reply (${typeof reply})`)
@@ -427,27 +454,44 @@ export function redisStore(options: RedisStoreOptions): RedisTokenStore {
   const cutoffKey = (subject: string) => `${prefix}{${fnv1a(subject)}}:c:${encodeURIComponent(subject)}`
   const ms = (seconds: number) => String(Math.ceil(seconds * 1000))
 
+  /** The MGET of `keys` (the cache remembers what it may), then the verdict. */
+  const fetchRevoked = async (keys: readonly string[], count: number, cutoff: CutoffCheck | undefined) => {
+    const values = await cache.read(keys, async () => {
+      const reply = await command(keys[0]!, ['MGET', ...keys])
+      if (!Array.isArray(reply) || reply.length !== keys.length) throw unexpected('MGET', reply)
+      return reply as unknown[]
+    })
+    return verdict(values, count, cutoff)
+  }
+
   return {
+    // Session records (redis-sessions.ts): two keys per subject under the subject's hash tag.
+    ...redisSessions({ command, subjectKey: (subject) => `${prefix}{${fnv1a(subject)}}`, unexpected }),
     ready: () => withTimeout(serverChecked() ?? Promise.resolve()),
+    cacheStats: () => cache.stats(),
+    async close() {
+      cache.release()
+    },
     async revoke(id, expiresAt, subject) {
       if (expiresAt * 1000 <= Date.now()) return
       const k = key('r', id, subject)
-      const reply = await command(k, ['SET', k, '1', 'PXAT', ms(expiresAt)])
+      const reply = await cache.write(k, () => command(k, ['SET', k, '1', 'PXAT', ms(expiresAt)]))
       if (reply !== 'OK') throw unexpected('SET', reply)
     },
     // One MGET: the ids' revocation marks and the subject's cutoff, read atomically in one round
-    // trip from one hash slot. A plain command costs Redis a fraction of a script call.
-    async isRevoked(ids, cutoff?: CutoffCheck) {
+    // trip from one hash slot. A plain command costs Redis a fraction of a script call. When the
+    // cache knows every key, no round trip at all: the answer is synchronous.
+    isRevoked(ids, cutoff?: CutoffCheck) {
       const subject = cutoff?.subject
-      const keys = ids.map((id) => key('r', id, subject))
-      if (cutoff !== undefined) keys.push(cutoffKey(cutoff.subject))
+      const keys = cache.keys(ids, subject, () => {
+        const built = ids.map((id) => key('r', id, subject))
+        if (cutoff !== undefined) built.push(cutoffKey(cutoff.subject))
+        return built
+      })
       if (keys.length === 0) return false
-      const values = await command(keys[0]!, ['MGET', ...keys])
-      if (!Array.isArray(values) || values.length !== keys.length) throw unexpected('MGET', values)
-      for (let i = 0; i < ids.length; i++) if (values[i] !== null && values[i] !== undefined) return true
-      if (cutoff === undefined) return false
-      const cut = values[ids.length]
-      return cut !== null && cut !== undefined && cutoff.issuedAt <= Number(cut)
+      const known = cache.answer(keys, ids.length, cutoff?.issuedAt)
+      if (known !== undefined) return known
+      return fetchRevoked(keys, ids.length, cutoff)
     },
     async consume(id, expiresAt, subject) {
       const at = Math.max(expiresAt * 1000, Date.now() + 1000)
@@ -458,7 +502,8 @@ export function redisStore(options: RedisStoreOptions): RedisTokenStore {
       throw unexpected('SET NX', reply)
     },
     async setCutoff(subject, at, expiresAt) {
-      const reply = await eval_(SET_CUTOFF, cutoffKey(subject), [String(at), ms(expiresAt)])
+      const k = cutoffKey(subject)
+      const reply = await cache.write(k, () => eval_(SET_CUTOFF, k, [String(at), ms(expiresAt)]))
       if (Number(reply) !== 1) throw unexpected('the cutoff script', reply)
     },
     async getCutoff(subject) {

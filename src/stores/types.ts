@@ -10,8 +10,57 @@ export interface CutoffCheck {
 }
 
 /**
+ * One session (one token family: a login and every refresh after it) as a store keeps it. Times
+ * are epoch seconds and may carry milliseconds as a fraction.
+ */
+export interface SessionRecord {
+  /** The family id (`fid`) of the session's tokens: 128 random bits, base64url. */
+  id: string
+  /** The user (`sub`). */
+  subject: string
+  /** The login. */
+  createdAt: number
+  /** The last token issue of the session: the login, then each refresh. */
+  lastUsedAt: number
+  /** When no token of the session is accepted any more: the record must be gone by then. */
+  expiresAt: number
+  /** The `User-Agent` of the login (at most 512 characters), or `null`. */
+  userAgent: string | null
+  /** The client address of the login, IPv6 reduced to its /64, or `null`. */
+  address: string | null
+}
+
+/**
+ * The optional part of a {@link TokenStore} that keeps session records (`auth.listSessions`,
+ * `revokeSession`, `revokeOtherSessions`, `GET /auth/sessions`). A store implements all four
+ * methods or none; without them everything else works and only the session calls refuse.
+ *
+ * Semantics (checked by the "sessions" section of `runTokenStoreConformance`):
+ * - a record expires on its own at its `expiresAt`, and `listSessions` never returns an expired one;
+ * - records are kept per subject: no call with one subject sees or changes another's record (the
+ *   Redis store keeps a subject's records in one hash slot);
+ * - `touchSession` never creates a record, and never moves `lastUsedAt` or `expiresAt` backwards;
+ *   a touch racing a `deleteSession` never brings the record back (one atomic step each);
+ * - concurrent `saveSession` calls for one subject are all kept.
+ */
+export interface SessionStore {
+  /** Keep `record` until `record.expiresAt` (replacing a record with the same subject and id). */
+  saveSession(record: SessionRecord): Promise<void>
+  /**
+   * Raise the record's `lastUsedAt` and `expiresAt` (each only if later) and keep it until the new
+   * expiry. `false` when the subject has no live record with this id (nothing is created).
+   */
+  touchSession(subject: string, id: string, lastUsedAt: number, expiresAt: number): Promise<boolean>
+  /** The subject's live records, in any order. */
+  listSessions(subject: string): Promise<SessionRecord[]>
+  /** Forget the record; `false` when the subject had no live record with this id. */
+  deleteSession(subject: string, id: string): Promise<boolean>
+}
+
+/**
  * Where tokenward keeps what must outlive a request: revoked token and family ids, spent refresh
- * tokens and one-time tokens, subject cutoffs ("log out everywhere") and login rate-limit counters.
+ * tokens and one-time tokens, subject cutoffs ("log out everywhere") and login rate-limit counters
+ * — and, optionally, session records ({@link SessionStore}).
  *
  * Semantics every implementation keeps (checked by `runTokenStoreConformance` from
  * `tokenward/testing`):
@@ -62,4 +111,15 @@ export interface TokenStore {
   hit(key: string, windowSeconds: number, cost?: number): Promise<number>
   /** Release timers or connections the store owns (not a client it was given). Optional. */
   close?(): Promise<void>
+  /** Session records (optional, all four or none): see {@link SessionStore}. */
+  saveSession?: SessionStore['saveSession']
+  /** See {@link SessionStore.touchSession}. */
+  touchSession?: SessionStore['touchSession']
+  /** See {@link SessionStore.listSessions}. */
+  listSessions?: SessionStore['listSessions']
+  /** See {@link SessionStore.deleteSession}. */
+  deleteSession?: SessionStore['deleteSession']
 }
+
+/** The session methods of a {@link TokenStore}, in the order error messages name them. */
+export const SESSION_STORE_METHODS = ['saveSession', 'touchSession', 'listSessions', 'deleteSession'] as const

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import type { TokenStore } from '../stores/types.js'
+import {
+  SESSION_STORE_METHODS,
+  type SessionRecord,
+  type SessionStore,
+  type TokenStore,
+} from '../stores/types.js'
 
 /** Options of {@link runTokenStoreConformance}. */
 export interface ConformanceOptions {
@@ -15,6 +20,13 @@ export interface ConformanceOptions {
   now?: () => number
   /** Called after each test with the store it used (close clients, flush keys). */
   cleanup?: (store: TokenStore) => void | Promise<void>
+  /**
+   * The optional "sessions" section (session records: `saveSession`, `touchSession`,
+   * `listSessions`, `deleteSession`). Default: run it when the store has the methods, skip it
+   * when it has none. `true`: the store must have them (the section fails otherwise); `false`:
+   * skip the section.
+   */
+  sessions?: boolean
 }
 
 /**
@@ -29,7 +41,14 @@ export interface ConformanceCheck {
   name: string
   /** Waits for entries to expire (in real time unless `advanceTime` is given). */
   waits: boolean
+  /** A check of the optional sessions section: it passes at once on a store that keeps no records. */
+  sessions: boolean
   run: (store: TokenStore) => Promise<void>
+}
+
+/** True when `store` has all four session methods (the optional sessions section applies). */
+export function keepsSessions(store: TokenStore): store is TokenStore & SessionStore {
+  return SESSION_STORE_METHODS.every((name) => typeof store[name] === 'function')
 }
 
 let counter = 0
@@ -60,7 +79,23 @@ export function conformanceChecks(
   let group = ''
   // Every check that waits for expiry sits in one group, so that in real time they run side by side.
   const check = (name: string, run: ConformanceCheck['run'], waits = false) => {
-    checks.push({ group: waits ? 'expiry' : group, name, waits, run })
+    checks.push({ group: waits ? 'expiry' : group, name, waits, sessions: false, run })
+  }
+  // A check of the optional sessions section: nothing to check on a store that keeps no records.
+  const sessionCheck = (
+    name: string,
+    run: (store: TokenStore & SessionStore) => Promise<void>,
+    waits = false,
+  ) => {
+    checks.push({
+      group: waits ? 'expiry' : group,
+      name,
+      waits,
+      sessions: true,
+      run: async (store) => {
+        if (keepsSessions(store)) await run(store)
+      },
+    })
   }
 
   group = 'revoke / isRevoked'
@@ -266,6 +301,162 @@ export function conformanceChecks(
     },
     true,
   )
+
+  // Session records back the "signed-in devices" list and "sign out other devices": a record a
+  // store loses (a lost concurrent save, a record forgotten early) is a device that survives
+  // "sign out other devices"; a record one user can see or touch under another's subject leaks a
+  // session; a touch that brings back a deleted record shows a signed-out device again.
+  group = 'sessions'
+  const record = (subject: string, overrides: Partial<SessionRecord> = {}): SessionRecord => {
+    const at = Math.floor(sec()) + 0.123
+    return {
+      id: unique('fid'),
+      subject,
+      createdAt: at,
+      lastUsedAt: at,
+      expiresAt: Math.floor(sec()) + 600,
+      userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0',
+      address: '2001:db8:1:2::/64',
+      ...overrides,
+    }
+  }
+  // Times are compared to the millisecond: cutoffs ("log out everywhere") are.
+  const like = (r: SessionRecord) => ({
+    ...r,
+    createdAt: expect.closeTo(r.createdAt, 3),
+    lastUsedAt: expect.closeTo(r.lastUsedAt, 3),
+    expiresAt: expect.closeTo(r.expiresAt, 3),
+  })
+  const byId = (a: SessionRecord, b: SessionRecord) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  check('implements all four session methods or none', async (store) => {
+    const present = SESSION_STORE_METHODS.filter((name) => typeof store[name] === 'function')
+    expect([0, SESSION_STORE_METHODS.length]).toContain(present.length)
+  })
+  sessionCheck('saves and lists records with every field as given', async (store) => {
+    const subject = unique('user')
+    const a = record(subject)
+    const b = record(subject, { userAgent: null, address: null, createdAt: a.createdAt + 1.5 })
+    b.lastUsedAt = b.createdAt
+    await store.saveSession(a)
+    await store.saveSession(b)
+    const listed = (await store.listSessions(subject)).sort(byId)
+    expect(listed).toEqual([a, b].sort(byId).map(like))
+    expect(await store.listSessions(unique('nobody'))).toEqual([])
+  })
+  sessionCheck(
+    'keeps records per subject: no call with one subject sees or changes another',
+    async (store) => {
+      const owner = unique('user')
+      const other = unique('user')
+      const mine = record(owner)
+      await store.saveSession(mine)
+      expect(await store.listSessions(other)).toEqual([])
+      expect(await store.touchSession(other, mine.id, mine.lastUsedAt + 60, mine.expiresAt + 60)).toBe(false)
+      expect(await store.deleteSession(other, mine.id)).toBe(false)
+      expect(await store.listSessions(other)).toEqual([])
+      expect(await store.listSessions(owner)).toEqual([like(mine)])
+    },
+  )
+  sessionCheck(
+    'touchSession raises lastUsedAt and expiresAt, never lowers them, and creates nothing',
+    async (store) => {
+      const subject = unique('user')
+      const r = record(subject)
+      expect(await store.touchSession(subject, r.id, r.lastUsedAt, r.expiresAt)).toBe(false)
+      expect(await store.listSessions(subject)).toEqual([])
+      await store.saveSession(r)
+      expect(await store.touchSession(subject, r.id, r.lastUsedAt + 30.5, r.expiresAt + 30)).toBe(true)
+      const later = { ...r, lastUsedAt: r.lastUsedAt + 30.5, expiresAt: r.expiresAt + 30 }
+      expect(await store.listSessions(subject)).toEqual([like(later)])
+      expect(await store.touchSession(subject, r.id, r.lastUsedAt + 1, r.expiresAt - 60)).toBe(true)
+      expect(await store.listSessions(subject)).toEqual([like(later)])
+    },
+  )
+  sessionCheck('deleteSession removes a record: true once, then false', async (store) => {
+    const subject = unique('user')
+    const [a, b] = [record(subject), record(subject)]
+    await store.saveSession(a)
+    await store.saveSession(b)
+    expect(await store.deleteSession(subject, a.id)).toBe(true)
+    expect(await store.deleteSession(subject, a.id)).toBe(false)
+    expect(await store.deleteSession(subject, unique('fid'))).toBe(false)
+    expect(await store.listSessions(subject)).toEqual([like(b)])
+    expect(await store.touchSession(subject, a.id, a.lastUsedAt + 1, a.expiresAt + 1)).toBe(false)
+  })
+  sessionCheck('replaces a record saved again with the same id', async (store) => {
+    const subject = unique('user')
+    const r = record(subject)
+    await store.saveSession(r)
+    const again = { ...r, userAgent: 'curl/8.0' }
+    await store.saveSession(again)
+    expect(await store.listSessions(subject)).toEqual([like(again)])
+  })
+  sessionCheck('keeps nothing for a record whose expiry has passed', async (store) => {
+    const subject = unique('user')
+    await store.saveSession(record(subject, { expiresAt: Math.floor(sec()) - 10 }))
+    expect(await store.listSessions(subject)).toEqual([])
+  })
+  sessionCheck('accepts ids, subjects and user agents with any characters', async (store) => {
+    const subject = `user:{${unique('s')}}@example.com \u00e9`
+    const r = record(subject, {
+      id: `${unique('x')}:{tag}*?[]\u00e9\u{1f511} "\\`,
+      userAgent: 'Agent/1.0 (\u00e9\u{1f511}; "quoted"; back\\slash)',
+    })
+    await store.saveSession(r)
+    expect(await store.listSessions(subject)).toEqual([like(r)])
+    expect(await store.touchSession(subject, r.id, r.lastUsedAt + 1, r.expiresAt)).toBe(true)
+    expect(await store.deleteSession(subject, r.id)).toBe(true)
+    expect(await store.listSessions(subject)).toEqual([])
+  })
+  sessionCheck('keeps every one of 20 concurrent saves for one subject', async (store) => {
+    const subject = unique('user')
+    const records = times(20, () => record(subject))
+    await Promise.all(records.map((r) => store.saveSession(r)))
+    const listed = (await store.listSessions(subject)).map((r) => r.id).sort()
+    expect(listed).toEqual(records.map((r) => r.id).sort())
+  })
+  sessionCheck('never brings back a deleted record: a touch racing a delete', async (store) => {
+    const subject = unique('user')
+    const records = times(10, () => record(subject))
+    for (const r of records) await store.saveSession(r)
+    await Promise.all(
+      records.flatMap((r, i) => {
+        const touch = () => store.touchSession(subject, r.id, r.lastUsedAt + 10, r.expiresAt + 10)
+        const remove = () => store.deleteSession(subject, r.id)
+        return i % 2 ? [touch(), remove()] : [remove(), touch()]
+      }),
+    )
+    expect(await store.listSessions(subject)).toEqual([])
+  })
+  sessionCheck(
+    'forgets a record once its expiresAt passes',
+    async (store) => {
+      const subject = unique('user')
+      const r = record(subject, { expiresAt: sec() + 1 })
+      await store.saveSession(r)
+      expect(await store.listSessions(subject)).toHaveLength(1)
+      await advance(2100)
+      expect(await store.listSessions(subject)).toEqual([])
+      expect(await store.touchSession(subject, r.id, r.lastUsedAt + 1, sec() + 600)).toBe(false)
+      expect(await store.deleteSession(subject, r.id)).toBe(false)
+      expect(await store.listSessions(subject)).toEqual([])
+    },
+    true,
+  )
+  sessionCheck(
+    'keeps a touched record until its new expiry',
+    async (store) => {
+      const subject = unique('user')
+      const r = record(subject, { expiresAt: Math.ceil(sec()) + 1 })
+      await store.saveSession(r)
+      expect(await store.touchSession(subject, r.id, r.lastUsedAt + 0.5, r.expiresAt + 5)).toBe(true)
+      await advance(2100)
+      expect(await store.listSessions(subject)).toEqual([
+        like({ ...r, lastUsedAt: r.lastUsedAt + 0.5, expiresAt: r.expiresAt + 5 }),
+      ])
+    },
+    true,
+  )
   return checks
 }
 
@@ -274,7 +465,10 @@ export function conformanceChecks(
  * memory and Redis stores. Call it inside a vitest test file with a factory that returns a fresh,
  * working store. It checks expiry, atomic first use (`consume`: of 50 concurrent calls exactly one
  * wins), atomic counting (`hit`: 50 concurrent hits get exactly the counts 1 to 50), reads that
- * create nothing, and revocation by id, family and subject cutoff.
+ * create nothing, and revocation by id, family and subject cutoff. A store that keeps session
+ * records (`saveSession`, `touchSession`, `listSessions`, `deleteSession`) is held to the optional
+ * "sessions" section too: records kept per subject, expiring, never lost to a concurrent save, never
+ * brought back by a touch racing a delete; a store without them skips it.
  *
  * @example
  * ```ts
@@ -289,15 +483,23 @@ export function runTokenStoreConformance(
   makeStore: () => TokenStore | Promise<TokenStore>,
   options: ConformanceOptions = {},
 ): void {
-  const withStore = (fn: (store: TokenStore) => Promise<void>) => async () => {
+  const withStore = (check: ConformanceCheck) => async (context: { skip: (note?: string) => never }) => {
     const store = await makeStore()
     try {
-      await fn(store)
+      if (check.sessions && !keepsSessions(store)) {
+        if (options.sessions === true)
+          throw new Error(
+            `the store lacks ${SESSION_STORE_METHODS.filter((m) => typeof store[m] !== 'function').join(', ')} ` +
+              '(the sessions option of runTokenStoreConformance is true)',
+          )
+        context.skip('the store keeps no session records (optional)')
+      }
+      await check.run(store)
     } finally {
       await options.cleanup?.(store)
     }
   }
-  const checks = conformanceChecks(options)
+  const checks = conformanceChecks(options).filter((c) => !c.sessions || options.sessions !== false)
   const groups = [...new Set(checks.map((c) => c.group))]
 
   describe(options.name ?? 'TokenStore conformance', () => {
@@ -306,8 +508,8 @@ export function runTokenStoreConformance(
         for (const c of checks) {
           if (c.group !== group) continue
           // Real-time waits run side by side: the suite waits ~2.5 s in all rather than per test.
-          if (c.waits && !options.advanceTime) it.concurrent(c.name, withStore(c.run), 15_000)
-          else it(c.name, withStore(c.run))
+          if (c.waits && !options.advanceTime) it.concurrent(c.name, withStore(c), 15_000)
+          else it(c.name, withStore(c))
         }
       })
     }

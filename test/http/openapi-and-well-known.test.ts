@@ -1,7 +1,13 @@
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { exportJWK, generateKeyPair } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { type AuthRouteRequest, authOpenApi, createAuth, createAuthRoutes } from '../../src/index.js'
+import {
+  AUTH_ROUTES,
+  type AuthRouteRequest,
+  authOpenApi,
+  createAuth,
+  createAuthRoutes,
+} from '../../src/index.js'
 import { SECRET } from '../helpers.js'
 
 const get = (path: string): AuthRouteRequest => ({ method: 'GET', path, headers: {} })
@@ -14,14 +20,25 @@ describe('OpenAPI document of the auth routes', () => {
     expect(result.errors).toBeUndefined()
     expect(result.valid).toBe(true)
     expect(Object.keys(doc.paths as object).sort()).toEqual(
-      ['/introspect', '/login', '/logout', '/me', '/openapi.json', '/refresh', '/revoke', '/token']
+      [
+        '/introspect',
+        '/login',
+        '/logout',
+        '/me',
+        '/openapi.json',
+        '/refresh',
+        '/revoke',
+        '/sessions',
+        '/sessions/{id}',
+        '/token',
+      ]
         .map((p) => `/api/auth${p}`)
         .sort(),
     )
     const schemes = (doc.components as { securitySchemes: Record<string, unknown> }).securitySchemes
     expect(schemes).toMatchObject({
       bearer: { scheme: 'bearer' },
-      cookie: { in: 'cookie', name: 'tw_access' },
+      cookie: { in: 'cookie', name: '__Host-tw_access' },
       client: { scheme: 'basic' },
     })
   })

@@ -67,6 +67,17 @@ const everyCall = (store: TokenStore) => ({
   getCutoff: () => store.getCutoff('u1'),
   hit: () => store.hit('login:user:u1', 60),
   hitRead: () => store.hit('login:user:u1', 60, 0),
+  saveSession: () =>
+    store.saveSession!({
+      id: 'fid-1',
+      subject: 'u1',
+      createdAt: Date.now() / 1000,
+      lastUsedAt: Date.now() / 1000,
+      expiresAt: inAMinute(),
+      userAgent: null,
+      address: null,
+    }),
+  listSessions: () => store.listSessions!('u1'),
 })
 
 const errorOf = (promise: Promise<unknown>) =>
@@ -90,9 +101,10 @@ describe.skipIf(!redisServerBin())('redisStore and the server it is given', () =
           expect(err.message, `${name} ${method}`).toContain('allowEviction')
         }
         await expect(store.ready()).rejects.toThrow('allkeys-lru')
-        // Through the core: fail closed, 503.
+        // Through the core: fail closed, 503 — a login (its session record) and a token minted elsewhere.
         const auth = createAuth({ secret: SECRET, store })
-        const pair = await auth.issueTokens({ sub: 'u1' })
+        await expect(auth.issueTokens({ sub: 'u1' })).rejects.toMatchObject({ code: 'store_unavailable' })
+        const pair = await createAuth({ secret: SECRET }).issueTokens({ sub: 'u1' })
         const err = await errorOf(auth.verifyAccessToken(pair.accessToken))
         expect(err).toBeInstanceOf(AuthError)
         expect(err).toMatchObject({ code: 'store_unavailable', status: 503 })
@@ -323,7 +335,9 @@ describe.skipIf(!redisServerBin())('redisStore and the server it is given', () =
       ])
         await expect(write(), name).rejects.toThrow(/READONLY/)
       const auth = createAuth({ secret: SECRET, store })
-      const pair = await auth.issueTokens({ sub: 'u1' })
+      // A login writes its session record: refused too.
+      await expect(auth.issueTokens({ sub: 'u1' }), name).rejects.toMatchObject({ code: 'store_unavailable' })
+      const pair = await createAuth({ secret: SECRET }).issueTokens({ sub: 'u1' })
       await expect(auth.refresh(pair.refreshToken), name).rejects.toMatchObject({ code: 'store_unavailable' })
       await expect(auth.revoke(pair.accessToken), name).rejects.toMatchObject({ code: 'store_unavailable' })
     }
@@ -356,7 +370,7 @@ describe.skipIf(!redisServerBin())('redisStore and the server it is given', () =
           }
           // The held writes still sit on the connection, so the refresh's check waits behind them.
           const auth = createAuth({ secret: SECRET, store })
-          const pair = await auth.issueTokens({ sub: 'u1' })
+          const pair = await createAuth({ secret: SECRET }).issueTokens({ sub: 'u1' })
           await expect(auth.refresh(pair.refreshToken), name).rejects.toMatchObject({
             code: 'store_unavailable',
             status: 503,

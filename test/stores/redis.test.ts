@@ -134,7 +134,9 @@ describe.skipIf(!url)('redisStore', () => {
           secret: SECRET,
           store: redisStore({ client, timeoutMs: 300, onWarning: quiet }),
         })
-        const pair = await auth.issueTokens({ sub: 'u1' })
+        // A login writes its session record: refused (503) too. A token minted elsewhere fails closed.
+        await expect(auth.issueTokens({ sub: 'u1' })).rejects.toMatchObject({ code: 'store_unavailable' })
+        const pair = await createAuth({ secret: SECRET }).issueTokens({ sub: 'u1' })
         const err = await auth.verifyAccessToken(pair.accessToken).catch((e: unknown) => e)
         expect(err).toBeInstanceOf(AuthError)
         expect((err as AuthError).code).toBe('store_unavailable')
@@ -147,7 +149,7 @@ describe.skipIf(!url)('redisStore', () => {
             secret: SECRET,
             store: redisStore({ client, timeoutMs: 300, onWarning: quiet }),
           })
-          const pair = await auth.issueTokens({ sub: 'u1' })
+          const pair = await createAuth({ secret: SECRET }).issueTokens({ sub: 'u1' })
           await expect
             .poll(
               () =>

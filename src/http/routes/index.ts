@@ -9,7 +9,7 @@ import type { Auth, ClaimsInput } from '../../core/types.js'
 import { parseBody } from '../body.js'
 import { oauthErrorResponse } from '../oauth.js'
 import { authOpenApi } from '../openapi.js'
-import { resolveRouteOptions } from '../options.js'
+import { normalisePrefix, resolveRouteOptions } from '../options.js'
 import { errorResponse, json } from '../response.js'
 import type { RouteContext } from '../route-context.js'
 import { clearCookies } from '../session-cookies.js'
@@ -19,10 +19,22 @@ import { ROOT_TABLE, ROUTE_TABLE, type RouteEntry } from './table.js'
 
 export { AUTH_ROUTES } from './table.js'
 
+/** True when `path` is `pattern`, a `:name` segment of the pattern standing for any one non-empty segment. */
+function pathMatches(pattern: string, path: string): boolean {
+  if (!pattern.includes('/:')) return pattern === path
+  const want = pattern.split('/')
+  const got = path.split('/')
+  return (
+    want.length === got.length &&
+    want.every((part, i) => (part.startsWith(':') ? got[i] !== '' : part === got[i]))
+  )
+}
+
 function findEntry(path: string, method: string, openapi: boolean): RouteEntry | undefined {
-  const entry = ROUTE_TABLE.find((r) => r.path === path)
-  if (entry)
-    return entry.method === method || (entry.method === 'GET' && method === 'HEAD') ? entry : undefined
+  const entry = ROUTE_TABLE.find(
+    (r) => pathMatches(r.path, path) && (r.method === method || (r.method === 'GET' && method === 'HEAD')),
+  )
+  if (entry) return entry
   if (openapi && path === '/openapi.json' && (method === 'GET' || method === 'HEAD')) return OPENAPI_ENTRY
   return undefined
 }
@@ -34,6 +46,23 @@ const OPENAPI_ENTRY: RouteEntry = {
   body: false,
   oauth: false,
   doc: 'openapi',
+}
+
+/**
+ * The mounting rule, one for every adapter: the auth routes are served at <where the app mounts
+ * them><prefix> (`app.use('/api', authRouter(…))`, `app.route('/api', authRoutes(…))` and
+ * `register(tokenward, { prefix: '/api', routes })` all serve `/api/auth/login`). The adapter
+ * tells the path the client used (`basePath`); the session cookies are scoped to it. The route
+ * context is shared (a proxy), so what the handlers remember — the dummy hash — stays shared.
+ */
+function servedAt(route: RouteContext, basePath: string | undefined): RouteContext {
+  if (basePath === undefined) return route
+  const prefix = normalisePrefix(basePath)
+  if (prefix === route.settings.prefix) return route
+  const settings = { ...route.settings, prefix }
+  return new Proxy(route, {
+    get: (target, key) => (key === 'settings' ? settings : Reflect.get(target, key)),
+  })
 }
 
 /** The boundary of the routes: a client's mistake or a store outage is answered; anything else is rethrown. */
@@ -85,18 +114,22 @@ export function createAuthRoutes<C extends object, U, RU = U>(
   return {
     prefix: settings.prefix,
     cookies: settings.cookies,
+    maxBodyBytes: settings.maxBodyBytes,
     rootRoutes: a.settings.publishesKeys
       ? ROOT_TABLE.map(({ path }) => ({ method: 'GET' as const, path }))
       : [],
+    matches: (method, path) =>
+      findEntry(path.replace(/\/+$/, '') || '/', method.toUpperCase(), o.openapi === true) !== undefined,
     async handle(request) {
       const path = request.path.replace(/\/+$/, '') || '/'
       const entry = findEntry(path, request.method.toUpperCase(), o.openapi === true)
       if (!entry) return undefined
+      const served = servedAt(route, request.basePath)
       try {
         const fields = entry.body ? parseBody(request, settings.maxBodyBytes) : {}
-        return await entry.handler(route, request, fields)
+        return await entry.handler(served, request, fields)
       } catch (err) {
-        return answerError(route, entry, err)
+        return answerError(served, entry, err)
       }
     },
     async handleRoot(request) {

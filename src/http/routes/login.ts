@@ -3,6 +3,7 @@
  * lookup → reserve it against the user id too → password check (the same work for an unknown
  * user) → give the reservation back on success → re-hash when due → a new token pair.
  */
+import { getHeader } from '../../core/credentials.js'
 import { AuthError } from '../../core/errors.js'
 import { randomId } from '../../core/tokens.js'
 import { clientAddress } from '../address.js'
@@ -102,6 +103,8 @@ export async function login(
   const claims = await appCallback(route, 'claimsFor', () => route.claimsFor(user))
   const pair = await auth.issueTokens(
     clientId === undefined ? claims : ({ ...claims, client_id: clientId } as typeof claims),
+    // The session record keeps the device and network of the login (IPv6: its /64 only).
+    { userAgent: getHeader(request.headers, 'user-agent'), address },
   )
   auth.emit({ type: 'login_succeeded', username, sub: claims.sub, address })
   return tokenResponse(pair, settings.cookies, settings.prefix)

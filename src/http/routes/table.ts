@@ -10,11 +10,22 @@ import { logout } from './logout.js'
 import { me } from './me.js'
 import { refresh } from './refresh.js'
 import { revokeToken } from './revoke.js'
+import { listSessionsRoute, revokeSessionRoute } from './sessions.js'
 import { token } from './token.js'
 import { jwks, metadata } from './well-known.js'
 
 /** Which description the OpenAPI document gives a route. */
-export type RouteDoc = 'login' | 'token' | 'refresh' | 'logout' | 'me' | 'revoke' | 'introspect' | 'openapi'
+export type RouteDoc =
+  | 'login'
+  | 'token'
+  | 'refresh'
+  | 'logout'
+  | 'me'
+  | 'revoke'
+  | 'introspect'
+  | 'listSessions'
+  | 'revokeSession'
+  | 'openapi'
 
 type Handler = (
   route: RouteContext,
@@ -24,7 +35,8 @@ type Handler = (
 
 /** One auth route: how it is called, how its errors are answered, and what the OpenAPI document says of it. */
 export interface RouteEntry {
-  method: 'GET' | 'POST'
+  method: 'GET' | 'POST' | 'DELETE'
+  /** Below the prefix; a `:name` segment stands for any one non-empty segment (`/sessions/:id`). */
   path: string
   handler: Handler
   /** Reads a JSON or form body. */
@@ -51,12 +63,27 @@ export const ROUTE_TABLE: readonly RouteEntry[] = [
   },
   { method: 'POST', path: '/revoke', handler: revokeToken, body: true, oauth: true, doc: 'revoke' },
   { method: 'POST', path: '/introspect', handler: introspect, body: true, oauth: true, doc: 'introspect' },
+  {
+    method: 'GET',
+    path: '/sessions',
+    handler: (route, request) => listSessionsRoute(route, request),
+    body: false,
+    oauth: false,
+    doc: 'listSessions',
+  },
+  {
+    method: 'DELETE',
+    path: '/sessions/:id',
+    handler: (route, request) => revokeSessionRoute(route, request),
+    body: false,
+    oauth: false,
+    doc: 'revokeSession',
+  },
 ]
 
 /** The route table, for adapters to register. */
-export const AUTH_ROUTES: ReadonlyArray<{ method: 'GET' | 'POST'; path: string }> = ROUTE_TABLE.map(
-  ({ method, path }) => ({ method, path }),
-)
+export const AUTH_ROUTES: ReadonlyArray<{ method: 'GET' | 'POST' | 'DELETE'; path: string }> =
+  ROUTE_TABLE.map(({ method, path }) => ({ method, path }))
 
 /** The routes at the root (not under the prefix), when asymmetric keys are configured. */
 export const ROOT_TABLE: ReadonlyArray<{

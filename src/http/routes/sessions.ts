@@ -1,0 +1,92 @@
+/**
+ * `GET /sessions` and `DELETE /sessions/:id`: the caller's own signed-in devices. Both authenticate
+ * like `GET /me` (Bearer header, or in cookie mode the access cookie — an unsafe method such as
+ * DELETE then needs the CSRF header) and only ever see the caller's own subject: a session id of
+ * another user is 404, exactly like one that never existed, and is never revoked.
+ *
+ * A store that keeps no session records answers 501 `sessions_unsupported`: a permanent property
+ * of the deployment (not an outage, not a bug), which a client can read to hide its devices page.
+ */
+import { AuthError } from '../../core/errors.js'
+import { missingSessionMethods } from '../../core/sessions.js'
+import type { AuthContext, Session } from '../../core/types.js'
+import { json, NO_STORE, noContent } from '../response.js'
+import type { RouteContext } from '../route-context.js'
+import { clearCookies, credentialsOfRequest } from '../session-cookies.js'
+import type { AuthRouteRequest, AuthRouteResponse } from '../types.js'
+
+/** Session ids tokenward issues: 128 random bits, base64url (22 characters). */
+const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/
+
+/** The caller, authenticated as `GET /me` does (these routes' own cookie settings). */
+function caller(route: RouteContext, request: AuthRouteRequest): Promise<AuthContext<object, unknown>> {
+  const { cookies } = route.settings
+  return route.auth.authenticate(credentialsOfRequest(request, cookies), { cookies: cookies ?? false })
+}
+
+/** The session of the caller's access token (its `fid`), if it names one. */
+function currentSession(ctx: AuthContext<object, unknown>): string | undefined {
+  const { fid } = ctx.claims
+  return typeof fid === 'string' ? fid : undefined
+}
+
+/** 501 when the store keeps no session records, in the `{ error, message }` shape of every answer. */
+function unsupported(route: RouteContext): AuthRouteResponse | undefined {
+  const missing = missingSessionMethods(route.store)
+  if (missing.length === 0) return undefined
+  return {
+    status: 501,
+    headers: { ...NO_STORE },
+    cookies: [],
+    body: {
+      error: 'sessions_unsupported',
+      message: `the token store keeps no session records (it lacks ${missing.join(', ')})`,
+    },
+  }
+}
+
+/** A session as the HTTP API shows it (snake_case, like the token responses). */
+function wire(session: Session) {
+  return {
+    id: session.id,
+    created_at: session.createdAt,
+    last_used_at: session.lastUsedAt,
+    expires_at: session.expiresAt,
+    user_agent: session.userAgent,
+    address: session.address,
+    current: session.current === true,
+  }
+}
+
+/** `GET /sessions`: `{ sessions: [...] }`, newest login first, the caller's own marked `current`. */
+export async function listSessionsRoute(
+  route: RouteContext,
+  request: AuthRouteRequest,
+): Promise<AuthRouteResponse> {
+  const ctx = await caller(route, request)
+  const refused = unsupported(route)
+  if (refused) return refused
+  const sessions = await route.auth.listSessions(ctx.claims.sub, currentSession(ctx))
+  return json({ sessions: sessions.map(wire) })
+}
+
+/**
+ * `DELETE /sessions/:id`: 204 once the session's token family is revoked; 404 `session_not_found`
+ * for an id that is not one of the caller's sessions; 503 when the revocation could not be stored.
+ * Ending the current session clears the session cookies, as logout does.
+ */
+export async function revokeSessionRoute(
+  route: RouteContext,
+  request: AuthRouteRequest,
+): Promise<AuthRouteResponse> {
+  const ctx = await caller(route, request)
+  const refused = unsupported(route)
+  if (refused) return refused
+  const id = request.path.replace(/\/+$/, '').split('/').pop() ?? ''
+  const { auth, settings } = route
+  // Anything but an id tokenward could have issued cannot be a session: the same 404.
+  if (!SESSION_ID.test(id)) throw new AuthError('session_not_found', 'no such session')
+  await auth.revokeSession(ctx.claims.sub, id)
+  const ended = id === currentSession(ctx)
+  return noContent(ended ? clearCookies(settings.cookies, settings.prefix) : [])
+}
