@@ -25,6 +25,7 @@ import {
   type CredentialsInput,
   createAuthRoutes,
   type DefaultClaims,
+  type Duration,
   type Requirement,
 } from '../index.js'
 import {
@@ -36,6 +37,7 @@ import {
   checkNamesList,
   declaredTooLarge,
   foundToken,
+  freshSeconds,
   guardCall,
   guardWithoutAuthenticate,
   isPreflight,
@@ -323,6 +325,28 @@ export function requirePermissions(...args: unknown[]): RequestHandler {
   return guardFactory('requirePermissions', args, (permissions) =>
     guard('tokenwardRequirePermissions', guardCall('requirePermissions', permissions), { permissions }),
   )
+}
+
+/**
+ * A fresh login: the user authenticated (`auth_time`) at most `maxAge` ago (`'5m'` or seconds),
+ * else 401 `insufficient_user_authentication` with RFC 9470's `WWW-Authenticate … max_age=300`
+ * — the client sends the user to `POST /auth/reauthenticate` and retries.
+ *
+ * @example
+ * ```ts
+ * app.post('/account/email', authenticate(auth), requireFresh('5m'), (req, res) => res.sendStatus(204))
+ * ```
+ */
+export function requireFresh(maxAge: Duration): RequestHandler
+export function requireFresh(...args: unknown[]): RequestHandler {
+  if (calledAsMiddleware(args)) {
+    ;(args[args.length - 1] as NextFunction)(
+      notCalled('requireFresh', "app.post(path, authenticate(auth), requireFresh('5m'), handler)"),
+    )
+    return undefined as unknown as RequestHandler
+  }
+  const maxAge = freshSeconds(args[0])
+  return guard('tokenwardRequireFresh', `requireFresh(${maxAge})`, { maxAge })
 }
 
 // --- auth routes ------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import {
   type CookieOptions,
   type CredentialsInput,
   createAuthRoutes,
+  type Duration,
   isAuthError,
   type Requirement,
 } from '../index.js'
@@ -37,6 +38,7 @@ import {
   checkNamesList,
   declaredTooLarge,
   foundToken,
+  freshSeconds,
   isPreflight,
   isThenable,
   type NodeStream,
@@ -309,6 +311,20 @@ export function requirePermissions(...permissions: string[]): preHandlerAsyncHoo
   })
 }
 
+/**
+ * A standalone preHandler requiring a fresh login: `auth_time` at most `maxAge` ago (`'5m'` or
+ * seconds), else 401 `insufficient_user_authentication` (RFC 9470 `max_age`). In a route's
+ * config: `config: { auth: { maxAge: '5m' } }`.
+ *
+ * @example
+ * ```ts
+ * app.post('/account/email', { preHandler: requireFresh('5m') }, async () => null)
+ * ```
+ */
+export function requireFresh(maxAge: Duration): preHandlerAsyncHookHandler {
+  return standalone('tokenwardRequireFresh', { maxAge: freshSeconds(maxAge) })
+}
+
 // --- auth routes ------------------------------------------------------------------------------------------
 
 function registerRoutes(
@@ -362,7 +378,7 @@ function registerRoutes(
 
 // Marks the config of every route the plugin's onRoute hook saw (symbols survive Fastify's copy).
 const SEEN = Symbol('tokenward.routeSeen')
-const REQUIREMENT_NAMES = ['roles', 'scopes', 'permissions', 'optional'] as const
+const REQUIREMENT_NAMES = ['roles', 'scopes', 'permissions', 'maxAge', 'optional'] as const
 
 /** `config.auth`, checked: `true`, `false`, or `{ roles?, scopes?, permissions?, optional? }`. */
 function routeAuthOf(route: RouteOptions): RouteAuthConfig | undefined {
@@ -380,6 +396,7 @@ function routeAuthOf(route: RouteOptions): RouteAuthConfig | undefined {
     if (list !== undefined && (!Array.isArray(list) || list.some((v) => typeof v !== 'string')))
       throw new TypeError(`tokenward: ${where}: \`${name}\` must be a list of strings`)
   }
+  if (c.maxAge !== undefined) (c as { maxAge: number }).maxAge = freshSeconds(c.maxAge)
   if (c.optional !== undefined && typeof c.optional !== 'boolean')
     throw new TypeError(`tokenward: ${where}: \`optional\` must be true or false`)
   return c as RouteAuthConfig

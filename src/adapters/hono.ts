@@ -20,6 +20,7 @@ import {
   type CredentialsInput,
   createAuthRoutes,
   type DefaultClaims,
+  type Duration,
   type Requirement,
 } from '../index.js'
 import {
@@ -30,6 +31,7 @@ import {
   checkNamesList,
   declaredTooLarge,
   foundToken,
+  freshSeconds,
   guardCall,
   guardWithoutAuthenticate,
   isPreflight,
@@ -253,7 +255,15 @@ export interface HonoProtectOptions extends Requirement {
   getToken?: TokenLookup<Context>
 }
 
-const PROTECT_NAMES = ['roles', 'scopes', 'permissions', 'cookies', 'passErrors', 'getToken'] as const
+const PROTECT_NAMES = [
+  'roles',
+  'scopes',
+  'permissions',
+  'maxAge',
+  'cookies',
+  'passErrors',
+  'getToken',
+] as const
 
 /**
  * Wraps one route handler so that the route needs authentication (and, optionally, roles, scopes
@@ -402,6 +412,23 @@ export function requirePermissions(...args: unknown[]): MiddlewareHandler {
   return guardFactory('requirePermissions', args, (permissions) =>
     guard('tokenwardRequirePermissions', guardCall('requirePermissions', permissions), { permissions }),
   )
+}
+
+/**
+ * A fresh login: the user authenticated (`auth_time`) at most `maxAge` ago (`'5m'` or seconds),
+ * else 401 `insufficient_user_authentication` with RFC 9470's `WWW-Authenticate … max_age=300`.
+ *
+ * @example
+ * ```ts
+ * app.post('/account/email', authenticate(auth), requireFresh('5m'), (c) => c.body(null, 204))
+ * ```
+ */
+export function requireFresh(maxAge: Duration): MiddlewareHandler
+export function requireFresh(...args: unknown[]): MiddlewareHandler {
+  if (calledByHono(args))
+    throw notCalled('requireFresh', "app.post(path, authenticate(auth), requireFresh('5m'), handler)")
+  const maxAge = freshSeconds(args[0])
+  return guard('tokenwardRequireFresh', `requireFresh(${maxAge})`, { maxAge })
 }
 
 // --- auth routes ------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@
 import { authenticateThen } from '../core/authenticate.js'
 import type { CookieOptions } from '../core/cookies.js'
 import { csrfKeysOf } from '../core/csrf.js'
+import { type Duration, toSeconds } from '../core/duration.js'
 import { AuthError, isAuthError } from '../core/errors.js'
 import type { Requirement } from '../core/guards.js'
 import { checkNames, cookieOption } from '../core/options.js'
@@ -341,4 +342,18 @@ export function servedUnder(fullPath: string, below: string, fallback: string): 
   return below.length > 0 && fullPath.endsWith(below)
     ? fullPath.slice(0, fullPath.length - below.length)
     : fallback
+}
+
+/**
+ * The `maxAge` of `requireFresh(…)`, in seconds: a duration (`'5m'`) or a number of seconds.
+ * A typo fails where the guard is declared, not on the first request.
+ */
+export function freshSeconds(value: unknown): number {
+  if (typeof value !== 'number' && typeof value !== 'string')
+    throw new TypeError(
+      `tokenward: requireFresh(maxAge) takes a duration such as '5m' or seconds, got ${describe(value)}`,
+    )
+  const seconds = toSeconds(value as Duration, 'requireFresh(maxAge)')
+  if (seconds <= 0) throw new TypeError('tokenward: requireFresh(maxAge) must be more than 0 s')
+  return seconds
 }

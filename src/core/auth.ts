@@ -9,7 +9,7 @@ import { AUTHENTICATE_NOW, authenticateNow, authorize } from './authenticate.js'
 import { VerifiedTokenCache } from './cache.js'
 import { type AuthCore, type KeyRing, keysOf } from './context.js'
 import { CSRF_KEYS } from './csrf.js'
-import { issueTokens } from './issue.js'
+import { issueTokens, stepUp } from './issue.js'
 import { loadKeySet, publicJwks } from './keys.js'
 import { consumeOneTimeToken, issueOneTimeToken } from './one-time.js'
 import { resolveOptions } from './options.js'
@@ -123,6 +123,7 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
     async ready() {
       await core.keys.ready
     },
+    stepUp: (claims, extra) => stepUp(core, claims, extra as Record<string, unknown> | undefined),
     issueTokens: (claims, issueOptions) => issueTokens(core, claims, issueOptions),
     verifyAccessToken: (token) => verify(core, token, 'access') as Promise<AccessClaims<object>>,
     verifyRefreshToken: (token) =>

@@ -7,6 +7,7 @@
 import { type AuthCore, callbackFailure, withRealm } from './context.js'
 import { resolveCookies } from './cookies.js'
 import { credentialsOf } from './credentials.js'
+import { type Duration, toSeconds } from './duration.js'
 import { AuthError, isAuthError } from './errors.js'
 import { checkRequirement, type Requirement, rolesOf, scopesOf } from './guards.js'
 import type {
@@ -110,6 +111,19 @@ export function authorize(core: AuthCore, claims: Record<string, unknown>, requi
   } catch (err) {
     throw withRealm(core, err)
   }
+  if (requirement.maxAge !== undefined) checkFresh(core, claims, requirement.maxAge)
+}
+
+/** RFC 9470: the login behind the token (`auth_time`) is at most `maxAge` old. */
+function checkFresh(core: AuthCore, claims: Record<string, unknown>, maxAge: Duration): void {
+  const seconds = typeof maxAge === 'number' ? maxAge : toSeconds(maxAge, 'maxAge')
+  const authTime = claims.auth_time
+  const age = typeof authTime === 'number' ? core.now() / 1000 - authTime : Number.POSITIVE_INFINITY
+  if (age <= seconds + core.settings.tolerance) return
+  throw new AuthError('insufficient_user_authentication', 'this needs a more recent login', {
+    realm: core.settings.realm,
+    maxAge: seconds,
+  })
 }
 
 /** Where `createAuth` hides the synchronous-capable authenticate on the Auth object. */

@@ -43,6 +43,8 @@ export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
   'jti',
   'fid',
   'pur',
+  'auth_time',
+  'cnf',
 ])
 
 /** What {@link checkClaims} checks against. */

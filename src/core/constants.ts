@@ -59,3 +59,33 @@ export const ASYMMETRIC_ALGORITHMS = [
   'ES512',
   'EdDSA',
 ] as const
+
+/** RFC 9449 §4.2: the `typ` of a DPoP proof. */
+export const TYP_DPOP = 'dpop+jwt'
+/** RFC 9449 §4.1 and §8: the proof header and the server nonce header. */
+export const HEADER_DPOP = 'DPoP'
+export const HEADER_DPOP_NONCE = 'DPoP-Nonce'
+/**
+ * Algorithms a DPoP proof may use: asymmetric only (RFC 9449 §4.3 check 5: never `none`, never a
+ * MAC — the proof must show possession of a private key).
+ */
+export const DPOP_ALGORITHMS = [
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+] as const
+/** How far a proof's `iat` may be from now (default of `dpop.proofMaxAge`). */
+export const DEFAULT_DPOP_PROOF_MAX_AGE = '60s'
+/** Labels of the stateless DPoP nonce (an HMAC of a time bucket, keyed like the CSRF tokens). */
+export const DPOP_NONCE_KEY_LABEL = 'tokenward/dpop-nonce-key/v1'
+export const DPOP_NONCE_LABEL = 'tokenward/dpop-nonce/v1:'
+/** Seconds one nonce bucket lasts; a nonce is accepted in its bucket and the next one. */
+export const DPOP_NONCE_PERIOD = 300

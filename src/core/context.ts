@@ -95,6 +95,8 @@ export function applyRealm(realm: string, err: unknown): unknown {
     scope: err.scope,
     retryAfter: err.retryAfter,
     claim: err.claim,
+    dpop: err.dpop,
+    maxAge: err.maxAge,
     cause: err.cause,
   })
 }

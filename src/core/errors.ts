@@ -1,4 +1,9 @@
-import { DEFAULT_REALM, HEADER_RETRY_AFTER, HEADER_WWW_AUTHENTICATE } from './constants.js'
+import {
+  DEFAULT_REALM,
+  HEADER_DPOP_NONCE,
+  HEADER_RETRY_AFTER,
+  HEADER_WWW_AUTHENTICATE,
+} from './constants.js'
 
 /**
  * Every failure tokenward reports, as a stable machine-readable code. Switch on these, never on
@@ -17,6 +22,7 @@ export type AuthErrorCode =
   | 'user_not_found'
   | 'invalid_credentials'
   | 'invalid_client'
+  | 'insufficient_user_authentication'
   | 'insufficient_role'
   | 'insufficient_scope'
   | 'csrf_failed'
@@ -24,6 +30,8 @@ export type AuthErrorCode =
   | 'invalid_request'
   | 'rate_limited'
   | 'store_unavailable'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
 
 /** The HTTP status of each code (DESIGN.md, Errors). */
 export const AUTH_ERROR_STATUS: Readonly<Record<AuthErrorCode, number>> = {
@@ -39,6 +47,7 @@ export const AUTH_ERROR_STATUS: Readonly<Record<AuthErrorCode, number>> = {
   user_not_found: 401,
   invalid_credentials: 401,
   invalid_client: 401,
+  insufficient_user_authentication: 401,
   insufficient_role: 403,
   insufficient_scope: 403,
   csrf_failed: 403,
@@ -46,6 +55,18 @@ export const AUTH_ERROR_STATUS: Readonly<Record<AuthErrorCode, number>> = {
   invalid_request: 400,
   rate_limited: 429,
   store_unavailable: 503,
+  invalid_dpop_proof: 401,
+  use_dpop_nonce: 401,
+}
+
+/** A DPoP challenge (RFC 9449 §7.1): what `WWW-Authenticate: DPoP …` and `DPoP-Nonce` say. */
+export interface DpopChallenge {
+  /** The proof algorithms accepted, space-separated (the `algs` attribute). */
+  algs: string
+  /** Offer the Bearer scheme too (a missing token where DPoP is optional). */
+  bearer: boolean
+  /** The nonce the next proof must carry (the `DPoP-Nonce` header). */
+  nonce?: string | undefined
 }
 
 /** Extra facts an {@link AuthError} may carry. */
@@ -56,10 +77,14 @@ export interface AuthErrorOptions {
   scope?: string
   /** For `rate_limited`: seconds until the client may try again (`Retry-After`). */
   retryAfter?: number
+  /** For `insufficient_user_authentication`: the freshest login accepted, seconds (RFC 9470 `max_age`). */
+  maxAge?: number
   /** The claim that failed, for `token_claim_invalid` (like jose's `JWTClaimValidationFailed.claim`). */
   claim?: string
   /** The underlying error (a store failure, a resolver failure). Never shown to clients. */
   cause?: unknown
+  /** Answer with a DPoP challenge instead of a Bearer one (RFC 9449 §7.1). */
+  dpop?: DpopChallenge | undefined
 }
 
 // RFC 6750 §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E (no quote, no backslash).
@@ -96,6 +121,10 @@ export class AuthError extends Error {
   readonly retryAfter: number | undefined
   /** For `token_claim_invalid`: the claim that failed. */
   readonly claim: string | undefined
+  /** Set when the answer is a DPoP challenge (RFC 9449 §7.1). */
+  readonly dpop: DpopChallenge | undefined
+  /** For `insufficient_user_authentication`: the `max_age` the resource asks for, seconds. */
+  readonly maxAge: number | undefined
 
   constructor(code: AuthErrorCode, message: string, options: AuthErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
@@ -105,6 +134,8 @@ export class AuthError extends Error {
     this.scope = options.scope
     this.retryAfter = options.retryAfter
     this.claim = options.claim
+    this.dpop = options.dpop
+    this.maxAge = options.maxAge
   }
 
   /**
@@ -114,8 +145,14 @@ export class AuthError extends Error {
   get wwwAuthenticate(): string | undefined {
     // RFC 6749 §5.2: a client that failed to authenticate is challenged for client credentials.
     if (this.code === 'invalid_client') return `Basic realm="${quoteSafe(this.realm)}"`
+    if (this.dpop) return dpopChallenge(this, this.dpop)
     const realm = `Bearer realm="${quoteSafe(this.realm)}"`
     if (this.code === 'token_missing') return realm
+    if (this.code === 'insufficient_user_authentication') {
+      // RFC 9470 §3: the client must send the user to log in again, no longer ago than max_age.
+      const maxAge = this.maxAge === undefined ? '' : `, max_age=${Math.floor(this.maxAge)}`
+      return `${realm}, error="insufficient_user_authentication", error_description="${quoteSafe(this.message)}"${maxAge}`
+    }
     if (this.status === 401) {
       return `${realm}, error="invalid_token", error_description="${quoteSafe(this.message)}"`
     }
@@ -133,6 +170,7 @@ export class AuthError extends Error {
     if (www !== undefined) headers[HEADER_WWW_AUTHENTICATE] = www
     if (this.retryAfter !== undefined)
       headers[HEADER_RETRY_AFTER] = String(Math.max(1, Math.ceil(this.retryAfter)))
+    if (this.dpop?.nonce !== undefined) headers[HEADER_DPOP_NONCE] = this.dpop.nonce
     return headers
   }
 
@@ -140,6 +178,19 @@ export class AuthError extends Error {
   toJSON(): { error: AuthErrorCode; message: string } {
     return { error: this.code, message: this.message }
   }
+}
+
+/**
+ * RFC 9449 §7.1: `DPoP realm="…", error="…", algs="…"`; a missing token gets no error attribute
+ * (and a Bearer challenge beside it when bearer tokens are accepted too).
+ */
+function dpopChallenge(err: AuthError, dpop: DpopChallenge): string | undefined {
+  const realm = `realm="${quoteSafe(err.realm)}"`
+  const algs = `algs="${quoteSafe(dpop.algs)}"`
+  if (err.code === 'token_missing') return `${dpop.bearer ? `Bearer ${realm}, ` : ''}DPoP ${realm}, ${algs}`
+  if (err.status !== 401) return undefined
+  const error = err.code === 'invalid_dpop_proof' || err.code === 'use_dpop_nonce' ? err.code : 'invalid_token'
+  return `DPoP ${realm}, error="${error}", error_description="${quoteSafe(err.message)}", ${algs}`
 }
 
 /** True when `value` is an {@link AuthError} (also across duplicated package copies). */

@@ -1,4 +1,5 @@
 /** Roles (with a hierarchy), scopes and permissions: the checks behind `auth.authorize`. */
+import type { Duration } from './duration.js'
 import { AuthError } from './errors.js'
 
 /** What a route requires. Roles: any one of them (after the hierarchy). Scopes and permissions: all. */
@@ -9,6 +10,11 @@ export interface Requirement {
   scopes?: readonly string[]
   /** All of these permissions (from the `permissions` claim and `rolePermissions`). */
   permissions?: readonly string[]
+  /**
+   * A fresh login: the user authenticated (`auth_time`) at most this long ago — `'5m'` or seconds —
+   * else 401 `insufficient_user_authentication` with RFC 9470's `max_age` challenge.
+   */
+  maxAge?: Duration
 }
 
 /** `{ admin: ['editor'], editor: ['user'] }`: an admin is also an editor and a user. */

@@ -5,7 +5,7 @@
 import { RESERVED_CLAIMS } from './claims.js'
 import { type AuthCore, keysOf } from './context.js'
 import type { ResolvedKey } from './keys.js'
-import { recordSession } from './sessions.js'
+import { recordSession, touchSession } from './sessions.js'
 import { randomId, signToken } from './tokens.js'
 import type { ClaimsInput, IssueOptions, TokenPair } from './types.js'
 
@@ -110,11 +110,45 @@ export async function issueTokens(
   }
   const fid = randomId()
   const custom = customClaims(input as Record<string, unknown>)
+  // RFC 9068 §2.2.1: when the user authenticated; it travels unchanged across refreshes.
+  custom.auth_time = Math.floor(core.now() / 1000)
   // RFC 9068 §2.2: access tokens name the client they were issued to.
   if (custom.client_id === undefined && core.settings.clientId !== undefined)
     custom.client_id = core.settings.clientId
   const pair = await signPair(core, sub, custom, fid)
   await recordSession(core, sub, fid, issueAt(core), pair, options)
+  core.emit({ type: 'tokens_issued', sub, fid })
+  return pair
+}
+
+/**
+ * `auth.stepUp`: the user has just proved who they are again (e.g. the password): a fresh pair in
+ * the SAME session (its family `fid`), with `auth_time` now, so `authorize(ctx, { maxAge })` passes.
+ */
+export async function stepUp(
+  core: AuthCore,
+  verified: { sub: string; fid?: unknown; [claim: string]: unknown },
+  input?: Record<string, unknown>,
+): Promise<TokenPair> {
+  const sub = checkSubject(verified.sub)
+  const fid = verified.fid
+  if (typeof fid !== 'string' || fid.length === 0)
+    throw new TypeError(
+      'tokenward: stepUp needs the claims of a verified access token of a session (with `fid`)',
+    )
+  for (const name of Object.keys(input ?? {})) {
+    if (RESERVED_CLAIMS.has(name)) throw new TypeError(`tokenward: claim \`${name}\` is set by tokenward`)
+  }
+  // The user's claims as the caller gives them (fresh from claimsFor), else the session's own.
+  const custom = customClaims(input ?? verified)
+  custom.auth_time = Math.floor(core.now() / 1000)
+  // Claims of the session, not the user: the client it was issued to, the key it is bound to.
+  for (const name of ['client_id', 'cnf'] as const)
+    if (verified[name] !== undefined) custom[name] = verified[name]
+  if (custom.client_id === undefined && core.settings.clientId !== undefined)
+    custom.client_id = core.settings.clientId
+  const pair = await signPair(core, sub, custom, fid)
+  await touchSession(core, sub, fid, issueAt(core), pair)
   core.emit({ type: 'tokens_issued', sub, fid })
   return pair
 }

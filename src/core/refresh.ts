@@ -46,7 +46,24 @@ async function spend(core: AuthCore, { jti, exp, sub }: RefreshClaims): Promise<
 }
 
 /** Claims of the next tokens: re-read through `resolveUser` and `claimsFor` so role changes apply. */
+/**
+ * Claims that belong to the session, not to the user, so a refresh carries them over whatever
+ * `claimsFor` says: when the user last proved who they are (RFC 9068 `auth_time`), the client the
+ * session was issued to (`client_id`), and the key it is bound to (RFC 9449 `cnf`).
+ */
+const SESSION_CLAIMS = ['auth_time', 'client_id', 'cnf'] as const
+
 async function nextClaims(
+  core: AuthCore,
+  claims: RefreshClaims,
+  claimsFor: RefreshOptions<object, unknown>['claimsFor'],
+): Promise<Record<string, unknown>> {
+  const custom = await userClaims(core, claims, claimsFor)
+  for (const name of SESSION_CLAIMS) if (claims[name] !== undefined) custom[name] = claims[name]
+  return custom
+}
+
+async function userClaims(
   core: AuthCore,
   claims: RefreshClaims,
   claimsFor: RefreshOptions<object, unknown>['claimsFor'],

@@ -55,7 +55,8 @@ export interface StandardSchemaV1<Input = unknown, Output = Input> {
 export interface TokenPair {
   accessToken: string
   refreshToken: string
-  tokenType: 'Bearer'
+  /** `'DPoP'` when the pair is bound to a DPoP key (`cnf.jkt`, RFC 9449 §5). */
+  tokenType: 'Bearer' | 'DPoP'
   /** Access token lifetime, seconds. */
   expiresIn: number
   /** Refresh token lifetime, seconds. */
@@ -68,6 +69,11 @@ export interface IssueOptions {
   userAgent?: string | null | undefined
   /** The client address of the login request; an IPv6 address is kept as its /64 only. */
   address?: string | null | undefined
+  /**
+   * Bind the pair to this DPoP key: its RFC 7638 SHA-256 thumbprint, from a verified proof
+   * (RFC 9449 §6: `cnf.jkt`). The auth routes do this when a token request carries a proof.
+   */
+  jkt?: string | undefined
 }
 
 /**
@@ -121,6 +127,8 @@ export type CredentialsInput =
       headers: HeadersInput
       /** The HTTP method (cookie mode checks CSRF on unsafe methods). */
       method?: string | undefined
+      /** The request URL, scheme + host + path (RFC 9449 `htu`); read only for `Authorization: DPoP`. */
+      url?: string | undefined
     }
   | {
       /** The `Authorization` header value. */
@@ -131,6 +139,10 @@ export type CredentialsInput =
       method?: string | undefined
       /** The CSRF header value (cookie mode). */
       csrfToken?: string | null | undefined
+      /** The `DPoP` proof header value (RFC 9449). */
+      dpop?: string | null | undefined
+      /** The request URL, scheme + host + path (RFC 9449 `htu`); read only for `Authorization: DPoP`. */
+      url?: string | undefined
     }
   | {
       /** A token the application found itself (an adapter's `getToken`): source `custom`, no CSRF check. */
@@ -240,6 +252,13 @@ export interface AuthOptions<C extends object = DefaultClaims, U = AccessClaims<
   clients?: Record<string, ClientOptions>
   /** The `client_id` of tokens whose request named no client (RFC 9068 §2.2). */
   clientId?: string
+  /**
+   * DPoP (RFC 9449), off by default. On: a token request carrying a `DPoP` proof gets tokens bound
+   * to the proof's key, and a bound token is accepted only as `Authorization: DPoP` with a proof.
+   * `{ required: true }` refuses bearer tokens; `{ nonce: true }` asks for server nonces
+   * (docs/dpop.md).
+   */
+  dpop?: boolean | DpopOptions
   /** Realm named in `WWW-Authenticate` (default `"tokenward"`). */
   realm?: string
   /** Cookie mode: read the access token from a cookie too (with CSRF checks). */
@@ -251,6 +270,23 @@ export interface AuthOptions<C extends object = DefaultClaims, U = AccessClaims<
   cache?: boolean | { maxEntries?: number }
   /** Clock, epoch milliseconds (default `Date.now`). Tests inject one. */
   now?: () => number
+}
+
+/** Options of DPoP (`createAuth({ dpop })`, RFC 9449). */
+export interface DpopOptions {
+  /** Every token must be DPoP-bound: token requests without a proof and bearer use are refused. */
+  required?: boolean
+  /** Proofs must carry a server nonce (`DPoP-Nonce`, RFC 9449 §8); stateless, valid 5 to 10 minutes. */
+  nonce?: boolean
+  /**
+   * The key of the nonces (at least 32 bytes), the same on every instance. Default: derived from
+   * `secret` or the private keys; needed only for verify-only configurations.
+   */
+  nonceSecret?: string | Uint8Array
+  /** How far a proof's `iat` may be from now, either way (default `'60s'`). */
+  proofMaxAge?: Duration
+  /** Proof algorithms accepted (default ES256/384/512, EdDSA, Ed25519, RS256/384/512, PS256/384/512). */
+  algorithms?: string[]
 }
 
 /** Options of `authenticate` calls (adapters pass their own). */
@@ -269,6 +305,11 @@ export interface RevokeOptions {
 export interface RefreshOptions<C extends object, U> {
   /** Overrides `claimsFor` of `createAuth` for this rotation. */
   claimsFor?: AuthOptions<C, U>['claimsFor']
+  /**
+   * The thumbprint of the DPoP proof key of this token request (RFC 9449 §5): a bound refresh
+   * token is refreshed only with a proof of its own key; the new tokens are bound to it.
+   */
+  jkt?: string | undefined
 }
 
 /** The object `createAuth` returns. */
@@ -281,6 +322,16 @@ export interface Auth<C extends object = DefaultClaims, U = AccessClaims<C>> {
    * agent and address); a record that cannot be saved fails the login (`store_unavailable`).
    */
   issueTokens(claims: ClaimsInput<C>, options?: IssueOptions): Promise<TokenPair>
+  /**
+   * A fresh pair in the SAME session as `claims` (a verified access token's, e.g. `ctx.claims`),
+   * with `auth_time` now: call it right after the user proved who they are again (their password),
+   * so routes guarded with `requireFresh` / `authorize(ctx, { maxAge })` let them through.
+   * `extra` claims replace the caller's own claims of the new tokens.
+   */
+  stepUp(
+    claims: { sub: string; fid?: unknown; [claim: string]: unknown },
+    extra?: Omit<Partial<ClaimsInput<C>>, 'sub'>,
+  ): Promise<TokenPair>
   /** Verifies an access token, including revocation. Throws {@link AuthError}. */
   verifyAccessToken(token: string): Promise<AccessClaims<C>>
   /** Verifies a refresh token, including revocation; does not spend it. Throws {@link AuthError}. */

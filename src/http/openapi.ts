@@ -61,6 +61,11 @@ const OPERATIONS: Record<RouteDoc, Record<string, unknown>> = {
     requestBody: { ...bodyOf('RefreshRequest'), required: false },
     responses: { '204': answer('The session is revoked'), ...ERRORS },
   },
+  reauthenticate: {
+    summary: 'Step-up: prove the password again for a fresh pair in the same session (auth_time now)',
+    requestBody: bodyOf('Credentials'),
+    responses: { ...TOKENS, ...ERRORS },
+  },
   me: {
     summary: 'The signed-in user',
     responses: { '200': answer('The user (private fields removed)', 'User'), ...ERRORS },

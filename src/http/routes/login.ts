@@ -24,7 +24,7 @@ const MAX_PASSWORD_BYTES = 1024
 const MAX_USERNAME_LENGTH = 256
 
 /** The user whose password this is, or `undefined`; `newHash` when the stored hash is due an upgrade. */
-async function checkPassword(
+export async function checkPassword(
   route: RouteContext,
   attempt: { username: string; password: string; address: string; reservation: Reservation },
 ): Promise<{ user: unknown; newHash?: string }> {
@@ -62,13 +62,13 @@ async function checkPassword(
 }
 
 /** The user's id as the default claims read it, when there is one. */
-function idOf(user: unknown): string | undefined {
+export function idOf(user: unknown): string | undefined {
   const u = user as Record<string, unknown>
   const id = typeof user === 'object' && user !== null ? (u.id ?? u.sub ?? u._id) : undefined
   return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined
 }
 
-function credentialsOf(fields: BodyFields): { username: string; password: string } {
+export function credentialsOf(fields: BodyFields): { username: string; password: string } {
   const username = stringField(fields, 'username', false) ?? stringField(fields, 'email', true)
   const password = stringField(fields, 'password', true)
   if (username.length > MAX_USERNAME_LENGTH) throw badRequest('the username is too long')

@@ -8,6 +8,7 @@ import { introspect } from './introspect.js'
 import { login } from './login.js'
 import { logout } from './logout.js'
 import { me } from './me.js'
+import { reauthenticate } from './reauthenticate.js'
 import { refresh } from './refresh.js'
 import { revokeToken } from './revoke.js'
 import { listSessionsRoute, revokeSessionRoute } from './sessions.js'
@@ -21,6 +22,7 @@ export type RouteDoc =
   | 'refresh'
   | 'logout'
   | 'me'
+  | 'reauthenticate'
   | 'revoke'
   | 'introspect'
   | 'listSessions'
@@ -60,6 +62,14 @@ export const ROUTE_TABLE: readonly RouteEntry[] = [
     body: false,
     oauth: false,
     doc: 'me',
+  },
+  {
+    method: 'POST',
+    path: '/reauthenticate',
+    handler: reauthenticate,
+    body: true,
+    oauth: false,
+    doc: 'reauthenticate',
   },
   { method: 'POST', path: '/revoke', handler: revokeToken, body: true, oauth: true, doc: 'revoke' },
   { method: 'POST', path: '/introspect', handler: introspect, body: true, oauth: true, doc: 'introspect' },
