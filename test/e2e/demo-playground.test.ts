@@ -148,18 +148,39 @@ describe.skipIf(!haveChromium)('demo attack playground in a real browser', () =>
     await expect.poll(() => page.textContent('#call-status')).toBe('200 OK')
   })
 
-  it('lists signed-in devices only when tokenward has auth.listSessions (no fake list)', async () => {
-    const status = await page.evaluate(async () => (await fetch('/api/sessions')).status)
-    if (status === 501) {
-      expect(await page.isVisible('#devices-unavailable')).toBe(true)
-      expect(await page.isVisible('#devices-list')).toBe(false)
-      expect(await page.locator('#devices button').count()).toBe(0)
-    } else {
-      // The hook came alive (auth.listSessions exists): the list shows, this device marked.
-      expect(status).toBe(200)
-      await expect.poll(() => page.isVisible('#devices-list')).toBe(true)
-      expect(await page.textContent('#devices-list')).toContain('(this device)')
-    }
+  it('lists the signed-in devices, this one marked, and signs another device out', async () => {
+    // A second device of the same user: a plain login without cookies.
+    const other = await fetch(`${demo.url}/app/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': 'Phone/1.0' },
+      body: JSON.stringify({ username: 'alice', password: 'alice-password' }),
+    })
+    expect(other.status).toBe(200)
+    const list = () =>
+      page.evaluate(
+        async () =>
+          (await (await fetch('/api/sessions')).json()) as {
+            sessions: { id: string; current?: boolean; userAgent: string | null }[]
+          },
+      )
+    const before = await list()
+    expect(before.sessions.filter((s) => s.current)).toHaveLength(1)
+    const phone = before.sessions.find((s) => s.userAgent === 'Phone/1.0')
+    expect(phone).toBeDefined()
+    await page.reload()
+    await expect.poll(() => page.isVisible('#devices-list')).toBe(true)
+    expect(await page.textContent('#devices-list')).toContain('(this device)')
+    const signOut = await page.evaluate(async (id) => {
+      const csrf = document.cookie.match(/(?:^|; )__Host-tw_csrf=([^;]+)/)?.[1] ?? ''
+      return (
+        await fetch(`/api/sessions/${id}/sign-out`, {
+          method: 'POST',
+          headers: { 'x-csrf-token': decodeURIComponent(csrf) },
+        })
+      ).status
+    }, phone!.id)
+    expect(signOut).toBe(200)
+    expect((await list()).sessions.some((s) => s.id === phone!.id)).toBe(false)
   })
 
   it('"Run all six" fills every card; the screenshot', async () => {

@@ -187,18 +187,17 @@ export async function createDemo() {
     })
   })
 
-  // --- sessions (HOOK) ---
-  // "Signed-in devices" with "sign out this device" need `auth.listSessions(sub)` and
-  // `auth.revokeSession(sub, sessionId)`, which tokenward does not have yet (planned with token
-  // families as sessions). When they exist these routes come alive and the page lists the sessions;
-  // until then they answer 501 and the page says the list is not available. Nothing is faked.
+  // --- sessions ---
+  // "Signed-in devices" with "sign out this device": `auth.listSessions(sub, currentSessionId)` and
+  // `auth.revokeSession(sub, sessionId)` (docs/sessions.md). A tokenward without them answers 501
+  // here and the page says the list is not available. Nothing is faked.
   const haveSessions = typeof auth.listSessions === 'function' && typeof auth.revokeSession === 'function'
   const noSessions = (c) =>
     c.json({ error: 'not_implemented', message: 'this tokenward version has no auth.listSessions yet' }, 501)
   api.get('/sessions', async (c) => {
     if (!haveSessions) return noSessions(c)
     const { sub, fid } = c.var.auth.claims
-    return c.json({ current: fid, sessions: await auth.listSessions(sub) })
+    return c.json({ current: fid, sessions: await auth.listSessions(sub, fid) })
   })
   api.post('/sessions/:id/sign-out', async (c) => {
     if (!haveSessions) return noSessions(c)
