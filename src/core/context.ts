@@ -11,8 +11,8 @@
  * - The realm is applied once, at the boundary of each public operation.
  */
 import type { TokenStore } from '../stores/types.js'
+import { applyRealm } from './boundary.js'
 import type { VerifiedTokenCache } from './cache.js'
-import { AuthError, isAuthError } from './errors.js'
 import type { KeySet } from './keys.js'
 import type { ResolvedOptions } from './options.js'
 import type { AuthEvent, AuthOptions, DistributiveOmit } from './types.js'
@@ -47,59 +47,7 @@ export function keysOf(core: AuthCore): KeySet | Promise<KeySet> {
 
 // --- the error boundary ------------------------------------------------------------------------------
 
-/** A store call threw or rejected: `store_unavailable` (an AuthError it threw stays as it is). */
-export function storeFailure(err: unknown): AuthError {
-  return isAuthError(err)
-    ? err
-    : new AuthError('store_unavailable', 'the token store is unavailable', { cause: err })
-}
-
-/** Runs one store call; its failure becomes `store_unavailable`. */
-export async function storeCall<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call()
-  } catch (err) {
-    throw storeFailure(err)
-  }
-}
-
-/**
- * Runs one of the application's callbacks. An AuthError it throws is its answer (e.g. an app that
- * throws `store_unavailable` itself when its database is down); anything else is a bug or an
- * outage of the app's, reported as an `error` event and rethrown as it is — never dressed up as a
- * token-store outage.
- */
-export async function callback<T>(
-  emit: AuthCore['emit'],
-  source: string,
-  call: () => T | Promise<T>,
-): Promise<T> {
-  try {
-    return await call()
-  } catch (err) {
-    throw callbackFailure(emit, source, err)
-  }
-}
-
-/** The boundary's decision for a callback's throw (see {@link callback}). */
-export function callbackFailure(emit: AuthCore['emit'], source: string, err: unknown): unknown {
-  if (!isAuthError(err)) emit({ type: 'error', source, error: err })
-  return err
-}
-
-/** `err` with `realm` in its `WWW-Authenticate` challenge (an AuthError), else `err` as it is. */
-export function applyRealm(realm: string, err: unknown): unknown {
-  if (!isAuthError(err) || err.realm === realm) return err
-  return new AuthError(err.code, err.message, {
-    realm,
-    scope: err.scope,
-    retryAfter: err.retryAfter,
-    claim: err.claim,
-    dpop: err.dpop,
-    maxAge: err.maxAge,
-    cause: err.cause,
-  })
-}
+export { applyRealm, callback, callbackFailure, storeCall, storeFailure } from './boundary.js'
 
 /** The configured realm on an AuthError (applied once, where a public operation returns). */
 export function withRealm(core: AuthCore, err: unknown): unknown {
