@@ -17,6 +17,7 @@ import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS } from './constants.js'
 import { type Duration, toSeconds } from './duration.js'
 import { decodeBase64url, utf8 } from './encoding.js'
 import { AuthError } from './errors.js'
+import { algorithmOfJwk, keyImportError, keySourceMessage, kindOf } from './key-errors.js'
 import {
   type Algorithm,
   type Backend,
@@ -346,38 +347,6 @@ export function isPrivateKeyInput(input: KeyInput): boolean {
 /** Where `keys[i]` keeps its key material. */
 const materialOf = (input: KeyInput): unknown => (isJwk(input) ? input : input.key)
 
-/** `a string`, `a number`, `null`, `an array` … for error messages. */
-function describe(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  const type = typeof value
-  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`
-}
-
-const KEY_SOURCES = ['secret', 'keys', 'jwks', 'keyResolver'] as const
-
-/** The "exactly one key source" error, naming what was given and what each source is for. */
-function keySourceMessage(options: KeyOptions): string {
-  const given = KEY_SOURCES.filter((name) => options[name] !== undefined)
-  const what = given.length
-    ? `got ${given.map((name) => `\`${name}\``).join(' and ')}`
-    : 'none given; an env var that is not set is `undefined`'
-  return (
-    `tokenward: give exactly one of \`secret\`, \`keys\`, \`jwks\` or \`keyResolver\` (${what}): ` +
-    '`secret` to sign and verify in one service (HS256, at least 32 random bytes), `keys` for ' +
-    'asymmetric key pairs, `jwks` or `keyResolver` to only verify tokens signed elsewhere'
-  )
-}
-
-/** The algorithm a JWK is for, from its `kty` and `crv`: what to write as its `alg`. */
-function algorithmOfJwk(jwk: JWK): string | undefined {
-  if (jwk.kty === 'RSA') return "'RS256' (or 'PS256', 'RS384' …)"
-  if (jwk.kty === 'EC') return { 'P-256': "'ES256'", 'P-384': "'ES384'", 'P-521': "'ES512'" }[jwk.crv ?? '']
-  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return "'EdDSA'"
-  if (jwk.kty === 'oct') return "'HS256' (with the secret as `key`, not a JWK)"
-  return undefined
-}
-
 /**
  * Synchronous checks: everything a mistyped configuration should fail on at start-up. `issuers`:
  * the configured `issuer` list (a `jwks` per issuer must name exactly these).
@@ -400,12 +369,12 @@ export function validateKeyOptions(options: KeyOptions, issuers?: readonly strin
               `keys: [{ alg: '${alg}', key: privateKeyPem }]`
             : ''),
       )
+    refuseKeyMaterial(options.secret, '`secret`')
     if (typeof options.secret !== 'string' && !(options.secret instanceof Uint8Array))
       throw new TypeError(
-        `tokenward: \`secret\` must be a string or a Uint8Array, got ${describe(options.secret)} — ` +
+        `tokenward: \`secret\` must be a string or a Uint8Array, got ${kindOf(options.secret)} — ` +
           'e.g. secret: process.env.JWT_SECRET (at least 32 random bytes)',
       )
-    refuseKeyMaterial(options.secret, '`secret`')
     secretBytes(options.secret, alg, '`secret`')
   }
   if (options.keys !== undefined) validateKeys(options.keys)
@@ -423,13 +392,13 @@ function validateKeys(keys: readonly KeyInput[]): void {
         : typeof keys === 'object' && keys !== null && !Array.isArray(keys)
           ? ' — wrap the key in a list: keys: [{ alg, key }]'
           : " — e.g. keys: [{ alg: 'EdDSA', key: privateKeyPem }] (the first key signs, all verify)"
-    throw new TypeError(`tokenward: \`keys\` must be a non-empty array, got ${describe(keys)}${fix}`)
+    throw new TypeError(`tokenward: \`keys\` must be a non-empty array, got ${kindOf(keys)}${fix}`)
   }
   const kids = new Set<string>()
   for (const [i, input] of keys.entries()) {
     if (typeof input !== 'object' || input === null)
       throw new TypeError(
-        `tokenward: keys[${i}] must be { alg, key } or a JWK, got ${describe(input)}` +
+        `tokenward: keys[${i}] must be { alg, key } or a JWK, got ${kindOf(input)}` +
           (typeof input === 'string'
             ? ` — write keys: [{ alg: 'EdDSA', key: … }] (the algorithm of the key)`
             : ''),
@@ -478,7 +447,7 @@ function checkUrl(value: unknown, what: string): void {
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(url.protocol)
   } catch {
     throw new TypeError(
-      `tokenward: ${what} must be an http(s) URL, got ${typeof value === 'string' ? `'${value}'` : describe(value)} — ` +
+      `tokenward: ${what} must be an http(s) URL, got ${typeof value === 'string' ? `'${value}'` : kindOf(value)} — ` +
         "the address of the issuer's JWK Set, e.g. 'https://login.example.com/.well-known/jwks.json'",
     )
   }
@@ -491,7 +460,7 @@ function validateJwks(jwks: NonNullable<KeyOptions['jwks']>, issuers: readonly s
   }
   if (typeof jwks !== 'object' || jwks === null || Array.isArray(jwks))
     throw new TypeError(
-      `tokenward: \`jwks\` must be a URL, or an object of URLs by issuer, got ${describe(jwks)}`,
+      `tokenward: \`jwks\` must be a URL, or an object of URLs by issuer, got ${kindOf(jwks)}`,
     )
   if (Array.isArray((jwks as { keys?: unknown }).keys) || typeof (jwks as { kty?: unknown }).kty === 'string')
     throw new TypeError(
@@ -525,7 +494,7 @@ async function importAsymmetric(
     try {
       imported = await importMaterial(value, alg)
     } catch (err) {
-      throw await keyImportError(value, alg, what, err)
+      throw await keyImportError(value, alg, what, err, (other) => importMaterial(value, other))
     }
   }
   // The native backend verifies without jose, so jose's own key-size check never runs: ours does.
@@ -547,66 +516,6 @@ async function importMaterial(
   const key = await importJWK({ ...value, ext: true }, alg)
   if (key instanceof Uint8Array) throw new TypeError('a symmetric (oct) JWK is an HMAC secret')
   return { key, isPrivate: typeof value.d === 'string' }
-}
-
-/** PEM labels jose cannot import, and how to turn each into one it can. */
-const PEM_FIXES: Record<string, string> = {
-  'RSA PRIVATE KEY':
-    'it is PKCS#1; convert it to PKCS#8 (-----BEGIN PRIVATE KEY-----): openssl pkcs8 -topk8 -nocrypt -in key.pem -out key.pkcs8.pem',
-  'EC PRIVATE KEY':
-    'it is SEC1; convert it to PKCS#8 (-----BEGIN PRIVATE KEY-----): openssl pkcs8 -topk8 -nocrypt -in key.pem -out key.pkcs8.pem',
-  'ENCRYPTED PRIVATE KEY':
-    'it is encrypted; decrypt it to a PKCS#8 PEM first: openssl pkcs8 -in key.pem -out key.plain.pem',
-  'RSA PUBLIC KEY':
-    'it is PKCS#1; convert it to SPKI (-----BEGIN PUBLIC KEY-----): openssl rsa -RSAPublicKey_in -in key.pem -pubout',
-  CERTIFICATE: 'give the public key of the certificate instead: openssl x509 -in cert.pem -pubkey -noout',
-  'OPENSSH PRIVATE KEY':
-    'it is an OpenSSH key; export it as PKCS#8: ssh-keygen -p -m PKCS8 -N "" -f key (rewrites the file)',
-}
-
-/**
- * A key that jose or Web Crypto refused, as an error that names the option and the fix: a PEM of
- * another format, the key of another algorithm, a damaged PEM, a PEM whose line breaks became `\n`.
- */
-async function keyImportError(value: string | JWK, alg: AsymmetricAlgorithm, what: string, cause: unknown) {
-  const because = `(${cause instanceof Error ? cause.message : String(cause)})`
-  const fail = (fix: string) =>
-    new TypeError(`tokenward: ${what} could not be imported as an ${alg} key ${because}: ${fix}`, { cause })
-  if (typeof value === 'string') {
-    if (value.includes('\\n') && !value.includes('\n'))
-      return fail(
-        'the PEM has the two characters \\n where its line breaks belong (an env var or JSON string?): ' +
-          "pass key.replace(/\\\\n/g, '\\n')",
-      )
-    const label = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(value)?.[1]
-    if (label === undefined)
-      return fail(
-        'a key given as text must be PEM, -----BEGIN PRIVATE KEY----- (PKCS#8, signs) or -----BEGIN PUBLIC KEY----- ' +
-          '(SPKI, only verifies); an HMAC secret goes in `secret`',
-      )
-    const fix = PEM_FIXES[label]
-    if (fix) return fail(fix)
-  } else if (isJwk(value)) {
-    const suggested = algorithmOfJwk(value)
-    if (suggested && !suggested.includes(`'${alg}'`))
-      return fail(`this ${value.kty} JWK${value.crv ? ` (${value.crv})` : ''} is a key for alg ${suggested}`)
-  }
-  // Right format, wrong algorithm? Try the others (only on this error path).
-  for (const other of ['RS256', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const) {
-    if (other === alg) continue
-    try {
-      await importMaterial(value, other)
-      return fail(
-        `it is a key for ${other}: set the \`alg\` of ${what} to '${other}', or give a key of ${alg}`,
-      )
-    } catch {
-      // not this one either
-    }
-  }
-  return fail(
-    'the key is damaged (cut short, or its base64 changed) or of an unsupported type; ' +
-      'generate one with: openssl genpkey -algorithm ed25519 (EdDSA), or -algorithm RSA -pkeyopt rsa_keygen_bits:3072',
-  )
 }
 
 async function resolveKey(input: KeyInput, index: number): Promise<ResolvedKey> {

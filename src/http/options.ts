@@ -81,13 +81,20 @@ function proxyHops(value: boolean | number | undefined): number {
   return integerOption(value, 'trustProxy', { min: 0, max: 32, fallback: 0 })
 }
 
+const FIND_USER_FIX =
+  '`findUser: (username) => user or null` returns your user with its `passwordHash` (hashPassword from ' +
+  'tokenward/password); or check passwords yourself with `verifyCredentials: (username, password) => user or null`'
+
 /** Checks the route options (adapters take their own options out first). */
 export function resolveRouteOptions(
   auth: Auth<object, unknown>,
   options: AuthRouteOptions<unknown, object>,
 ): ResolvedRouteOptions {
-  objectOption(options, 'the auth route options')
-  if (options === undefined) throw new TypeError('tokenward: the auth routes need options ({ findUser })')
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw new TypeError(
+      `tokenward: the auth routes need options — authRouter(auth, { findUser }), authRoutes(auth, { findUser }) ` +
+        `or Fastify's routes: { findUser } — got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : String(options)}. ${FIND_USER_FIX}`,
+    )
   checkNames(options, ROUTE_OPTION_NAMES, 'the auth route options')
   for (const name of [
     'findUser',
@@ -99,7 +106,9 @@ export function resolveRouteOptions(
   ] as const)
     functionOption(options[name], name)
   if (!options.findUser && !options.verifyCredentials)
-    throw new TypeError('tokenward: the auth routes need `findUser` or `verifyCredentials`')
+    throw new TypeError(
+      `tokenward: the auth routes need \`findUser\` or \`verifyCredentials\`. ${FIND_USER_FIX}`,
+    )
   if (options.privateFields !== undefined && !Array.isArray(options.privateFields))
     throw new TypeError('tokenward: `privateFields` must be a list of field names')
   booleanOption(options.openapi, 'openapi')

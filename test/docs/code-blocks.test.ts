@@ -1,37 +1,24 @@
 // Every ```ts block in README.md and docs/*.md is type-checked against the sources, imported the
-// way users import the package, so the docs cannot rot. Mark a deliberately partial block with
-// `<!-- docs-check: skip -->` on the line before its fence.
+// way users import the package, so the docs cannot rot. A deliberately partial block is marked
+// `<!-- docs-check: skip: why -->` on the line before its fence (test/docs/blocks.ts). Running the
+// blocks against the packed package is run-blocks.test.ts.
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, it } from 'vitest'
+import { docBlocks, root } from './blocks.js'
 
-const root = join(import.meta.dirname, '..', '..')
 const out = join(root, '.tmp', 'docs-check')
 
 it('type-checks every TypeScript block in the README and docs/', () => {
   rmSync(out, { recursive: true, force: true })
   mkdirSync(out, { recursive: true })
-  const files = [
-    'README.md',
-    ...readdirSync(join(root, 'docs'))
-      .filter((f) => f.endsWith('.md'))
-      .map((f) => `docs/${f}`),
-  ]
   let blocks = 0
-  for (const file of files) {
-    const lines = readFileSync(join(root, file), 'utf8').split('\n')
-    for (let i = 0; i < lines.length; i++) {
-      if (!/^```(ts|typescript)\s*$/.test(lines[i]!)) continue
-      let end = i + 1
-      while (end < lines.length && !lines[end]!.startsWith('```')) end++
-      if (!lines[i - 1]?.includes('docs-check: skip')) {
-        blocks++
-        const name = `${file.replace(/[/.]/g, '_')}_L${i + 1}.ts`
-        writeFileSync(join(out, name), `${lines.slice(i + 1, end).join('\n')}\nexport {}\n`)
-      }
-      i = end
-    }
+  for (const block of docBlocks()) {
+    if (block.lang !== 'ts' || block.fragment) continue
+    blocks++
+    const name = `${block.file.replace(/[/.]/g, '_')}_L${block.line}.ts`
+    writeFileSync(join(out, name), `${block.code}\nexport {}\n`)
   }
   const paths: Record<string, string[]> = { tokenward: ['src/index.ts'] }
   for (const [entry, path] of Object.entries({
