@@ -5,7 +5,7 @@
  * never surface as a bare error from jose or Web Crypto.
  */
 import type { JWK } from 'jose'
-import type { AsymmetricAlgorithm, KeyOptions } from './keys.js'
+import type { AsymmetricAlgorithm, KeyOptions } from './key-types.js'
 
 /** `a string`, `a number`, `null`, `an array` … for error messages. */
 export function kindOf(value: unknown): string {
