@@ -22,6 +22,7 @@ export {
   AuthError,
   type AuthErrorCode,
   type AuthErrorOptions,
+  type DpopChallenge,
   isAuthError,
 } from './core/errors.js'
 export type { Requirement, RoleHierarchy } from './core/guards.js'
@@ -49,6 +50,7 @@ export type {
   CredentialSource,
   CredentialsInput,
   DefaultClaims,
+  DpopOptions,
   HeadersInput,
   IssueOptions,
   RefreshOptions,

@@ -40,6 +40,7 @@ import {
   freshSeconds,
   guardCall,
   guardWithoutAuthenticate,
+  isDpopScheme,
   isPreflight,
   isThenable,
   noCredentials,
@@ -159,6 +160,17 @@ export function authErrorHandler(...args: unknown[]): ErrorRequestHandler | unde
 
 // --- credentials in -----------------------------------------------------------------------------------------
 
+/** The URL the client asked for (RFC 9449 `htu`): `trust proxy` decides what protocol and host are. */
+function requestUrl(req: Request): string {
+  return `${req.protocol}://${req.host}${req.originalUrl}`
+}
+
+/** authenticate's input: the headers, the method, and the URL for a DPoP request only. */
+function credentialsIn(req: Request): CredentialsInput {
+  const url = isDpopScheme(req.headers.authorization) ? requestUrl(req) : undefined
+  return { headers: req.headers, method: req.method, url }
+}
+
 /**
  * Authenticates the request (Bearer header, or the access cookie in cookie mode, or your
  * `getToken`) and sets `req.auth` and `req.user`. Answers 401/403/503 itself unless `passErrors`
@@ -216,12 +228,12 @@ export function authenticate(...args: unknown[]): RequestHandler | undefined {
       (err) => refused(res, next, err),
     )
   const withToken = (req: Request, res: Response, next: NextFunction, found: unknown) =>
-    run(req, res, next, foundToken(found) ?? { headers: req.headers, method: req.method })
+    run(req, res, next, foundToken(found) ?? credentialsIn(req))
   return function tokenwardAuthenticate(req, res, next) {
     if (isPreflight(req.method, req.headers['access-control-request-method'])) return next()
     authOf.set(req, binding)
     if (getToken === undefined) {
-      run(req, res, next, { headers: req.headers, method: req.method })
+      run(req, res, next, credentialsIn(req))
       return
     }
     let found: unknown
@@ -423,6 +435,7 @@ export function authRouter(...args: unknown[]): Router | undefined {
           body,
           address: req.socket.remoteAddress,
           basePath: req.baseUrl,
+          url: requestUrl(req),
         }),
       ),
     )

@@ -39,6 +39,7 @@ import {
   declaredTooLarge,
   foundToken,
   freshSeconds,
+  isDpopScheme,
   isPreflight,
   isThenable,
   type NodeStream,
@@ -145,6 +146,17 @@ export function authErrorReply(reply: FastifyReply, err: unknown): FastifyReply 
 
 // --- credentials in -----------------------------------------------------------------------------------------
 
+/** The URL the client asked for (RFC 9449 `htu`): `trustProxy` decides what protocol and host are. */
+function requestUrl(request: FastifyRequest): string {
+  return `${request.protocol}://${request.host}${request.url}`
+}
+
+/** authenticate's input: the headers, the method, and the URL for a DPoP request only. */
+function credentialsIn(request: FastifyRequest): CredentialsInput {
+  const url = isDpopScheme(request.headers.authorization) ? requestUrl(request) : undefined
+  return { headers: request.headers, method: request.method, url }
+}
+
 /** What a check ends with: `'next'` (run the route), `'replied'` (an error answer was sent), or an error for Fastify's error handling. */
 type Outcome = 'next' | 'replied' | Error
 
@@ -207,10 +219,10 @@ function makeCheck(settings: AdapterSettings<FastifyRequest>, auth: Auth<object,
       return
     }
     if (getToken === undefined) {
-      run(request, reply, requirement, optional, finish, { headers: request.headers, method: request.method })
+      run(request, reply, requirement, optional, finish, credentialsIn(request))
       return
     }
-    const fallback = { headers: request.headers, method: request.method }
+    const fallback = credentialsIn(request)
     let found: unknown
     try {
       found = getToken(request)
@@ -361,6 +373,7 @@ function registerRoutes(
           body: body instanceof Uint8Array ? body : undefined,
           address: request.socket.remoteAddress,
           basePath: servedUnder(request.url.split('?')[0]!, below, fallbackBase),
+          url: requestUrl(request),
         })
         return answer ? send(reply, answer) : reply.callNotFound()
       })

@@ -34,6 +34,7 @@ import {
   freshSeconds,
   guardCall,
   guardWithoutAuthenticate,
+  isDpopScheme,
   isPreflight,
   isThenable,
   noCredentials,
@@ -161,7 +162,12 @@ function credentialsOf(raw: Request, env: unknown): CredentialsInput {
   const incoming = (env as { incoming?: { headers?: unknown; method?: unknown } } | undefined)?.incoming
   const headers = incoming?.headers
   if (typeof headers === 'object' && headers !== null && typeof incoming?.method === 'string')
-    return { headers: headers as Record<string, string | string[] | undefined>, method: incoming.method }
+    return {
+      headers: headers as Record<string, string | string[] | undefined>,
+      method: incoming.method,
+      // RFC 9449 htu: the URL Hono built from the Host header, for a DPoP request only.
+      url: isDpopScheme((headers as { authorization?: unknown }).authorization) ? raw.url : undefined,
+    }
   return raw
 }
 
@@ -475,7 +481,10 @@ export function authRoutes<C extends object, U, RU = U>(
 ): Hono {
   checkAuth(auth, 'authRoutes(auth, options)')
   if (typeof options !== 'object' || options === null)
-    throw new TypeError('tokenward: authRoutes(auth, options) needs options ({ findUser })')
+    throw new TypeError(
+      'tokenward: authRoutes(auth, options) needs options: authRoutes(auth, { findUser: (username) => user or null }), ' +
+        'or { verifyCredentials: (username, password) => user or null }',
+    )
   const { getAddress, ...routeOptions } = options
   const routes = createAuthRoutes(auth, routeOptions as AuthRouteOptions<RU, C>)
   const app = new Hono()
@@ -495,6 +504,7 @@ export function authRoutes<C extends object, U, RU = U>(
       body,
       address: getAddress ? getAddress(c) : socketAddress(c),
       basePath: servedUnder(c.req.path, below, routes.prefix),
+      url: c.req.url,
     })
     return answer ? toResponse(answer) : next()
   })

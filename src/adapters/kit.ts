@@ -184,6 +184,16 @@ export function isPreflight(method: string, requestMethod: string | null | undef
   return method === 'OPTIONS' && requestMethod !== undefined && requestMethod !== null
 }
 
+/**
+ * True for `Authorization: DPoP …`: only then does an adapter build the request URL for the
+ * proof's `htu` (RFC 9449 §4.3) — a bearer request pays one character comparison.
+ */
+export function isDpopScheme(authorization: unknown): boolean {
+  if (typeof authorization !== 'string' || authorization.length < 5) return false
+  const first = authorization.charCodeAt(0)
+  return (first === 68 || first === 100) && /^dpop /i.test(authorization)
+}
+
 /** The 401 a guard answers after an optional `authenticate` that found no credentials. */
 export function noCredentials(auth: Auth<object, unknown>): AuthError {
   return new AuthError('token_missing', 'no bearer token was presented', { realm: auth.settings.realm })

@@ -9,6 +9,7 @@ import { AUTHENTICATE_NOW, authenticateNow, authorize } from './authenticate.js'
 import { VerifiedTokenCache } from './cache.js'
 import { type AuthCore, type KeyRing, keysOf } from './context.js'
 import { CSRF_KEYS } from './csrf.js'
+import { DPOP_ROUTES, dpopRoutes } from './dpop.js'
 import { issueTokens, stepUp } from './issue.js'
 import { loadKeySet, publicJwks } from './keys.js'
 import { consumeOneTimeToken, issueOneTimeToken } from './one-time.js'
@@ -150,6 +151,8 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
   }
   // The signed CSRF tokens of cookie mode, for the auth routes and the adapters (core/csrf.ts).
   Object.defineProperty(auth, CSRF_KEYS, { value: settings.csrf })
+  // DPoP proofs of token requests and the nonce, for the auth routes (core/dpop.ts).
+  Object.defineProperty(auth, DPOP_ROUTES, { value: dpopRoutes(core) })
   Object.defineProperty(auth, AUTHENTICATE_NOW, {
     value: (input: Parameters<typeof authenticateNow>[1], o: Parameters<typeof authenticateNow>[2]) =>
       authenticateNow(core, input, o),

@@ -7,6 +7,7 @@
 import { type AuthCore, callbackFailure, withRealm } from './context.js'
 import { resolveCookies } from './cookies.js'
 import { credentialsOf } from './credentials.js'
+import { authenticateDpop, dpopChallengeFor, refuseBound } from './dpop.js'
 import { type Duration, toSeconds } from './duration.js'
 import { AuthError, isAuthError } from './errors.js'
 import { checkRequirement, type Requirement, rolesOf, scopesOf } from './guards.js'
@@ -61,7 +62,7 @@ function contextFor(
 
 /** The boundary of authenticate: realm applied, one `authentication_failed` event per AuthError. */
 function failed(core: AuthCore, err: unknown): unknown {
-  const e = withRealm(core, err)
+  const e = withRealm(core, core.settings.dpop === undefined ? err : dpopChallengeFor(core, err))
   if (isAuthError(e)) core.emit({ type: 'authentication_failed', code: e.code, reason: e.message })
   return e
 }
@@ -81,12 +82,21 @@ export function authenticateNow(
       options?.cookies === undefined
         ? core.settings.cookies
         : resolveCookies(options.cookies, core.settings.csrf)
-    const { token, source } = credentialsOf(input, cookies)
-    const verified = verifyNow(core, token, 'access') as Claims | Promise<Claims>
-    result =
-      verified instanceof Promise
-        ? verified.then((claims) => contextFor(core, claims, token, source))
-        : contextFor(core, verified, token, source)
+    const credentials = credentialsOf(input, cookies)
+    const { token, source } = credentials
+    if (credentials.dpop || core.settings.dpop?.required === true) {
+      // RFC 9449: the proof is checked asynchronously; only DPoP requests come here.
+      result = authenticateDpop(core, input, credentials).then((claims) =>
+        contextFor(core, claims as Claims, token, source),
+      )
+    } else {
+      const verified = verifyNow(core, token, 'access') as Claims | Promise<Claims>
+      // A DPoP-bound token is refused on this bearer path (RFC 9449 §7.2).
+      result =
+        verified instanceof Promise
+          ? verified.then((claims) => contextFor(core, refuseBound(core, claims), token, source))
+          : contextFor(core, refuseBound(core, verified), token, source)
+    }
   } catch (err) {
     throw failed(core, err)
   }

@@ -74,7 +74,6 @@ export const DPOP_ALGORITHMS = [
   'ES384',
   'ES512',
   'EdDSA',
-  'Ed25519',
   'RS256',
   'RS384',
   'RS512',

@@ -25,33 +25,40 @@ export interface Credentials {
   method: string | undefined
   csrfToken: string | null | undefined
   cookie: string | null | undefined
+  /** The token came as `Authorization: DPoP <token>` (RFC 9449 §7.1): it needs a proof. */
+  dpop: boolean
 }
 
 const isSpace = (code: number) => code === 32 || code === 9
 
 /**
  * The token of an `Authorization: Bearer <token>` value (RFC 6750 §2.1: `Bearer` 1*SP b64token,
- * scheme case-insensitive, exactly one token); `undefined` when the scheme is another. Surrounding
- * whitespace is tolerated.
+ * scheme case-insensitive, exactly one token) — or of `DPoP <token>` (RFC 9449 §7.1, same
+ * syntax); `undefined` when the scheme is another. Surrounding whitespace is tolerated.
  */
-function bearerToken(header: string): string | undefined {
+function schemeToken(
+  header: string,
+  scheme: 'Bearer' | 'DPoP',
+  lower: 'bearer' | 'dpop',
+): string | undefined {
+  const length = scheme.length
   let start = 0
   let end = header.length
   while (start < end && isSpace(header.charCodeAt(start))) start++
   while (end > start && isSpace(header.charCodeAt(end - 1))) end--
-  if (end - start < 6) return undefined
-  const scheme = header.slice(start, start + 6)
-  if (scheme !== 'Bearer' && scheme.toLowerCase() !== 'bearer') return undefined
-  let i = start + 6
+  if (end - start < length) return undefined
+  const given = header.slice(start, start + length)
+  if (given !== scheme && given.toLowerCase() !== lower) return undefined
+  let i = start + length
   if (i < end && header.charCodeAt(i) !== 32) return undefined // e.g. "Bearerx" is another scheme
   while (i < end && header.charCodeAt(i) === 32) i++
   const token = header.slice(i, end)
   // Exactly one token. Its characters are checked by the token parser (base64url only, stricter
   // than b64token) — or were, for a token already in the verified-token cache.
-  if (i === start + 6 || token.includes(' ') || token.includes('\t'))
+  if (i === start + length || token.includes(' ') || token.includes('\t'))
     throw new AuthError(
       'token_malformed',
-      'the Authorization header must be "Bearer <token>" with exactly one token',
+      `the Authorization header must be "${scheme} <token>" with exactly one token`,
     )
   return token
 }
@@ -59,7 +66,14 @@ function bearerToken(header: string): string | undefined {
 /** Pulls the access token and its source from the input. Throws `token_missing` / `token_malformed`. */
 function extractCredentials(input: CredentialsInput, cookies: ResolvedCookies | undefined): Credentials {
   if (typeof input === 'string')
-    return { token: input, source: 'header', method: undefined, csrfToken: undefined, cookie: undefined }
+    return {
+      token: input,
+      source: 'header',
+      method: undefined,
+      csrfToken: undefined,
+      cookie: undefined,
+      dpop: false,
+    }
   let authorization: string | null | undefined
   let cookie: string | null | undefined
   let method: string | undefined
@@ -80,7 +94,14 @@ function extractCredentials(input: CredentialsInput, cookies: ResolvedCookies | 
     // A token the application found itself (an adapter's getToken): no header, no cookie, no CSRF.
     const token = (input as { token?: unknown }).token
     if (typeof token === 'string')
-      return { token, source: 'custom', method: undefined, csrfToken: undefined, cookie: undefined }
+      return {
+        token,
+        source: 'custom',
+        method: undefined,
+        csrfToken: undefined,
+        cookie: undefined,
+        dpop: false,
+      }
     const o = input as {
       authorization?: string | null
       cookie?: string | null
@@ -93,12 +114,15 @@ function extractCredentials(input: CredentialsInput, cookies: ResolvedCookies | 
     csrfToken = o.csrfToken
   }
   if (typeof authorization === 'string' && authorization.length > 0) {
-    const token = bearerToken(authorization)
-    if (token !== undefined) return { token, source: 'header', method, csrfToken, cookie }
+    const token = schemeToken(authorization, 'Bearer', 'bearer')
+    if (token !== undefined) return { token, source: 'header', method, csrfToken, cookie, dpop: false }
+    // Only a header of another scheme pays for this look.
+    const bound = schemeToken(authorization, 'DPoP', 'dpop')
+    if (bound !== undefined) return { token: bound, source: 'header', method, csrfToken, cookie, dpop: true }
   }
   if (cookies && cookie) {
     const token = parseCookies(cookie)[cookies.names.access]
-    if (token) return { token, source: 'cookie', method, csrfToken, cookie }
+    if (token) return { token, source: 'cookie', method, csrfToken, cookie, dpop: false }
   }
   throw new AuthError('token_missing', 'no bearer token was presented')
 }

@@ -207,19 +207,24 @@ export function safeEqual(a: string, b: string): boolean {
 
 /**
  * The CSRF keys of one Auth. Nothing is computed until the first token is made or checked.
+ * `labels` separate other uses of the same key material (the DPoP nonces of core/dpop.ts).
  */
-export function csrfKeys(source: CsrfKeySource, perProcess = false): CsrfKeys {
+export function csrfKeys(
+  source: CsrfKeySource,
+  perProcess = false,
+  labels: { key: string; token: string } = { key: CSRF_KEY_LABEL, token: CSRF_TOKEN_LABEL },
+): CsrfKeys {
   const material = materialOf(source)
   const derived = material.length > 0
   let macs: Mac[] | undefined
   const keys = (): Mac[] => {
     if (macs) return macs
     const secrets = derived ? material : [crypto.getRandomValues(new Uint8Array(32))]
-    const label = utf8(CSRF_KEY_LABEL)
+    const label = utf8(labels.key)
     macs = secrets.map((secret) => macWith(macWith(secret)(label)))
     return macs
   }
-  const tokenWith = (mac: Mac, fid: string) => encodeBase64url(mac(utf8(CSRF_TOKEN_LABEL + fid)))
+  const tokenWith = (mac: Mac, fid: string) => encodeBase64url(mac(utf8(labels.token + fid)))
   return {
     source: derived ? 'keys' : perProcess ? 'process' : 'none',
     tokenFor: (fid) => tokenWith(keys()[0]!, fid),

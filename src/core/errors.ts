@@ -1,9 +1,4 @@
-import {
-  DEFAULT_REALM,
-  HEADER_DPOP_NONCE,
-  HEADER_RETRY_AFTER,
-  HEADER_WWW_AUTHENTICATE,
-} from './constants.js'
+import { DEFAULT_REALM, HEADER_DPOP_NONCE, HEADER_RETRY_AFTER, HEADER_WWW_AUTHENTICATE } from './constants.js'
 
 /**
  * Every failure tokenward reports, as a stable machine-readable code. Switch on these, never on
@@ -189,7 +184,8 @@ function dpopChallenge(err: AuthError, dpop: DpopChallenge): string | undefined 
   const algs = `algs="${quoteSafe(dpop.algs)}"`
   if (err.code === 'token_missing') return `${dpop.bearer ? `Bearer ${realm}, ` : ''}DPoP ${realm}, ${algs}`
   if (err.status !== 401) return undefined
-  const error = err.code === 'invalid_dpop_proof' || err.code === 'use_dpop_nonce' ? err.code : 'invalid_token'
+  const error =
+    err.code === 'invalid_dpop_proof' || err.code === 'use_dpop_nonce' ? err.code : 'invalid_token'
   return `DPoP ${realm}, error="${error}", error_description="${quoteSafe(err.message)}", ${algs}`
 }
 

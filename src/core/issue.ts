@@ -4,6 +4,7 @@
  */
 import { RESERVED_CLAIMS } from './claims.js'
 import { type AuthCore, keysOf } from './context.js'
+import { confirmation } from './dpop.js'
 import type { ResolvedKey } from './keys.js'
 import { recordSession, touchSession } from './sessions.js'
 import { randomId, signToken } from './tokens.js'
@@ -37,7 +38,11 @@ export function issueAt(core: AuthCore): number {
 export async function signingKey(core: AuthCore): Promise<ResolvedKey> {
   const keys = await keysOf(core)
   if (!keys.signing)
-    throw new TypeError('tokenward: this configuration is verify-only (no private key to sign with)')
+    throw new TypeError(
+      'tokenward: this configuration is verify-only (no private key to sign with): to issue tokens give ' +
+        '`secret`, or put a private key first in `keys` (PEM -----BEGIN PRIVATE KEY-----, a JWK with `d`, or ' +
+        'a private CryptoKey); `jwks`, `keyResolver` and public keys only verify',
+    )
   return keys.signing
 }
 
@@ -89,7 +94,8 @@ export async function signPair(
   return {
     accessToken,
     refreshToken,
-    tokenType: 'Bearer',
+    // RFC 9449 §5: a pair bound to a DPoP key is announced as such.
+    tokenType: custom.cnf === undefined ? 'Bearer' : 'DPoP',
     expiresIn: accessTtl,
     refreshExpiresIn: refreshTtl,
   }
@@ -115,6 +121,8 @@ export async function issueTokens(
   // RFC 9068 §2.2: access tokens name the client they were issued to.
   if (custom.client_id === undefined && core.settings.clientId !== undefined)
     custom.client_id = core.settings.clientId
+  // RFC 9449 §6: bound to the key of the token request's DPoP proof.
+  if (options?.jkt !== undefined) custom.cnf = confirmation(options.jkt)
   const pair = await signPair(core, sub, custom, fid)
   await recordSession(core, sub, fid, issueAt(core), pair, options)
   core.emit({ type: 'tokens_issued', sub, fid })

@@ -10,10 +10,14 @@ import { SESSION_STORE_METHODS, type TokenStore } from '../stores/types.js'
 import {
   DEFAULT_ACCESS_TTL,
   DEFAULT_CLOCK_TOLERANCE,
+  DEFAULT_DPOP_PROOF_MAX_AGE,
   DEFAULT_MAX_TOKEN_LENGTH,
   DEFAULT_REALM,
   DEFAULT_REFRESH_TTL,
   DEFAULT_REUSE_GRACE,
+  DPOP_ALGORITHMS,
+  DPOP_NONCE_KEY_LABEL,
+  DPOP_NONCE_LABEL,
 } from './constants.js'
 import { type CookieOptions, isResolvedCookies, type ResolvedCookies, resolveCookies } from './cookies.js'
 import { type CsrfKeys, csrfKeys } from './csrf.js'
@@ -238,6 +242,7 @@ export const AUTH_OPTION_NAMES = [
   'now',
   'clients',
   'clientId',
+  'dpop',
 ] as const
 
 const STORE_METHODS = ['revoke', 'isRevoked', 'consume', 'setCutoff', 'getCutoff', 'hit'] as const
@@ -273,6 +278,70 @@ export interface ResolvedOptions {
   cacheEntries: number
   store: TokenStore | undefined
   now: () => number
+  /** DPoP (RFC 9449, core/dpop.ts); `undefined` when off. */
+  dpop: DpopSettings | undefined
+}
+
+/** `dpop`, checked (core/dpop.ts reads it). */
+export interface DpopSettings {
+  /** Bearer use refused; token requests must carry a proof. */
+  required: boolean
+  /** Makes and checks the stateless nonces; `undefined` when nonces are off. */
+  nonce: CsrfKeys | undefined
+  /** Seconds a proof's `iat` may be from now, either way. */
+  proofMaxAge: number
+  algorithms: readonly string[]
+  /** `algorithms`, space-separated (the challenge's `algs`). */
+  algs: string
+}
+
+const DPOP_OPTION_NAMES = ['required', 'nonce', 'nonceSecret', 'proofMaxAge', 'algorithms'] as const
+
+/** `dpop` (RFC 9449): off, on, or on with `required` / `nonce` (nonce keys derived like the CSRF keys). */
+function dpopOption(options: AuthOptions<object, unknown>): DpopSettings | undefined {
+  const value = options.dpop
+  if (value === undefined || value === false) return undefined
+  if (value !== true) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw new TypeError('tokenward: `dpop` must be true, false or an object ({ required, nonce })')
+    checkNames(value, DPOP_OPTION_NAMES, '`dpop`')
+  }
+  const o = value === true ? {} : value
+  const known: readonly string[] = DPOP_ALGORITHMS
+  const algorithms = o.algorithms ?? DPOP_ALGORITHMS
+  if (
+    !Array.isArray(algorithms) ||
+    algorithms.length === 0 ||
+    algorithms.some((alg) => typeof alg !== 'string' || !known.includes(alg))
+  )
+    throw new TypeError(
+      `tokenward: \`dpop.algorithms\` must be a non-empty list of ${known.join(', ')} (asymmetric only: never none or HS*)`,
+    )
+  if (o.nonceSecret !== undefined) {
+    const bytes = typeof o.nonceSecret === 'string' ? utf8(o.nonceSecret) : o.nonceSecret
+    if (!(bytes instanceof Uint8Array) || bytes.length < 32)
+      throw new TypeError('tokenward: `dpop.nonceSecret` must be at least 32 bytes')
+  }
+  let nonce: CsrfKeys | undefined
+  if (booleanOption(o.nonce, 'dpop.nonce') === true) {
+    const source = { secret: options.secret, keys: options.keys, csrfSecret: o.nonceSecret }
+    nonce = csrfKeys(source, false, { key: DPOP_NONCE_KEY_LABEL, token: DPOP_NONCE_LABEL })
+    if (nonce.source === 'none')
+      throw new TypeError(
+        'tokenward: `dpop.nonce` signs its nonces with a secret derived from `secret` or a private key, and these keys carry none: set `dpop.nonceSecret` (the same on every instance)',
+      )
+  }
+  const unique = [...new Set(algorithms)]
+  return {
+    required: booleanOption(o.required, 'dpop.required') ?? false,
+    nonce,
+    proofMaxAge: durationOption(o.proofMaxAge, 'dpop.proofMaxAge', {
+      min: 1,
+      fallback: DEFAULT_DPOP_PROOF_MAX_AGE,
+    }),
+    algorithms: unique,
+    algs: unique.join(' '),
+  }
 }
 
 function checkStore(store: TokenStore | undefined): TokenStore | undefined {
@@ -444,5 +513,6 @@ export function resolveOptions(options: AuthOptions<object, unknown>): ResolvedO
     cacheEntries: cacheOption(options.cache),
     store: checkStore(options.store),
     now: options.now ?? Date.now,
+    dpop: dpopOption(options),
   }
 }

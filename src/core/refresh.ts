@@ -16,6 +16,7 @@
 import { resolveUser } from './authenticate.js'
 import type { RegisteredClaims } from './claims.js'
 import { type AuthCore, callback, storeCall, withRealm } from './context.js'
+import { refreshBinding } from './dpop.js'
 import { AuthError, isAuthError } from './errors.js'
 import { customClaims, issueAt, signAccess, signPair } from './issue.js'
 import { revokeFamily, touchSession } from './sessions.js'
@@ -90,7 +91,7 @@ async function keep(core: AuthCore, token: string, claims: RefreshClaims, custom
   const pair: TokenPair = {
     accessToken,
     refreshToken: token,
-    tokenType: 'Bearer',
+    tokenType: custom.cnf === undefined ? 'Bearer' : 'DPoP',
     expiresIn: core.settings.accessTtl,
     refreshExpiresIn: remaining,
   }
@@ -106,7 +107,10 @@ export async function refresh(
   try {
     const claims = (await verify(core, token, 'refresh')) as RefreshClaims
     const { sub, fid } = claims
+    // RFC 9449 §5: a bound refresh token needs a proof of its key — checked before anything is spent.
+    const jkt = refreshBinding(core, claims, options?.jkt)
     const custom = await nextClaims(core, claims, options?.claimsFor ?? core.options.claimsFor)
+    if (jkt !== undefined) custom.cnf = { jkt }
     if (!core.settings.rotateRefreshTokens) {
       const pair = await keep(core, token, claims, custom)
       await touchSession(core, sub, fid, issueAt(core), pair)

@@ -285,7 +285,7 @@ export interface DpopOptions {
   nonceSecret?: string | Uint8Array
   /** How far a proof's `iat` may be from now, either way (default `'60s'`). */
   proofMaxAge?: Duration
-  /** Proof algorithms accepted (default ES256/384/512, EdDSA, Ed25519, RS256/384/512, PS256/384/512). */
+  /** Proof algorithms accepted (default ES256/384/512, EdDSA, RS256/384/512, PS256/384/512). */
   algorithms?: string[]
 }
 

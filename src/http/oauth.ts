@@ -3,6 +3,7 @@
  * standard codes, so OAuth client libraries read them. The JSON routes (`/login`, `/refresh`) keep
  * tokenward's own codes.
  */
+import { HEADER_DPOP_NONCE } from '../core/constants.js'
 import type { AuthError, AuthErrorCode } from '../core/errors.js'
 import { NO_STORE } from './response.js'
 import type { AuthRouteResponse } from './types.js'
@@ -14,6 +15,8 @@ export type OAuthErrorCode =
   | 'invalid_grant'
   | 'unsupported_grant_type'
   | 'temporarily_unavailable'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
 
 const GRANT_ERRORS: ReadonlySet<AuthErrorCode> = new Set<AuthErrorCode>([
   'invalid_credentials',
@@ -54,6 +57,11 @@ export function oauthError(
 export function oauthErrorResponse(err: AuthError): AuthRouteResponse {
   const { code, message } = err
   if (code === 'invalid_client') return oauthError(401, 'invalid_client', message, err.headers)
+  // RFC 9449 §5 and §8: 400 at the token endpoint, with the nonce to use next (no challenge).
+  if (code === 'invalid_dpop_proof' || code === 'use_dpop_nonce') {
+    const nonce = err.dpop?.nonce
+    return oauthError(400, code, message, nonce === undefined ? {} : { [HEADER_DPOP_NONCE]: nonce })
+  }
   if (code === 'store_unavailable') return oauthError(503, 'temporarily_unavailable', message)
   if (code === 'rate_limited') return oauthError(429, 'invalid_grant', message, err.headers)
   if (GRANT_ERRORS.has(code)) return oauthError(400, 'invalid_grant', message)

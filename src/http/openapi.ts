@@ -164,7 +164,8 @@ const SCHEMAS = {
     properties: {
       access_token: str,
       refresh_token: str,
-      token_type: { const: 'bearer' },
+      // 'DPoP' when the request carried a DPoP proof (RFC 9449 §5).
+      token_type: { enum: ['bearer', 'DPoP'] },
       expires_in: { type: 'integer' },
       refresh_expires_in: { type: 'integer' },
       csrf_token: str,

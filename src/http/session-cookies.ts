@@ -26,7 +26,7 @@ export function tokenResponse(
     return json({
       access_token: pair.accessToken,
       refresh_token: pair.refreshToken,
-      token_type: 'bearer',
+      token_type: pair.tokenType === 'DPoP' ? 'DPoP' : 'bearer',
       expires_in: pair.expiresIn,
       refresh_expires_in: pair.refreshExpiresIn,
     })
@@ -35,7 +35,7 @@ export function tokenResponse(
   const csrf = cookies.csrf.tokenFor(fid)
   const body = {
     access_token: pair.accessToken,
-    token_type: 'bearer',
+    token_type: pair.tokenType === 'DPoP' ? 'DPoP' : 'bearer',
     expires_in: pair.expiresIn,
     refresh_expires_in: pair.refreshExpiresIn,
     csrf_token: csrf,
@@ -85,5 +85,8 @@ export function credentialsOfRequest(request: AuthRouteRequest, cookies: Resolve
     cookie: getHeader(request.headers, 'cookie'),
     method: request.method,
     csrfToken: cookies ? getHeader(request.headers, cookies.csrfHeader) : undefined,
+    // For a DPoP-bound token (RFC 9449 §7.1): its proof, checked against the request URL.
+    dpop: getHeader(request.headers, 'dpop'),
+    url: request.url,
   }
 }

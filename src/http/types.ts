@@ -18,6 +18,11 @@ export interface AuthRouteRequest {
   /** The socket's remote address (never a header: see `trustProxy`). */
   address?: string | undefined
   /**
+   * The request URL as the client sent it: scheme, host and path (a query is ignored). DPoP proofs
+   * are checked against it (RFC 9449 `htu`); without it a proof is refused.
+   */
+  url?: string | undefined
+  /**
    * The path the auth routes are served under as the client sees it — where the app mounted them
    * plus the prefix, e.g. `/api/auth` for `app.use('/api', authRouter(…))`. The refresh cookie is
    * scoped to it. Default: the prefix.

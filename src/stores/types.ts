@@ -90,6 +90,8 @@ export interface TokenStore {
    * True when any of `ids` is revoked, or when `cutoff` is given and the subject's cutoff is at or
    * after `cutoff.issuedAt`. One round trip. An in-process store may answer synchronously (a plain
    * boolean): it runs on every request, and a promise there costs the request path a microtask.
+   * So may a shared store that holds an answer it knows to be current — `redisStore`'s verdict
+   * cache, which Redis tells of every change (docs/redis.md) — but never one that could be stale.
    */
   isRevoked(ids: readonly string[], cutoff?: CutoffCheck): Promise<boolean> | boolean
   /** Atomic first use: `true` for the first call with `id`, `false` after, until `expiresAt`. */

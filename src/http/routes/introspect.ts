@@ -13,12 +13,13 @@ import { json } from '../response.js'
 import type { RouteContext } from '../route-context.js'
 import type { AuthRouteRequest, AuthRouteResponse, BodyFields } from '../types.js'
 
-const PASSED_ON = ['sub', 'client_id', 'exp', 'iat', 'nbf', 'aud', 'iss', 'jti', 'roles'] as const
+// `cnf`: RFC 9449 §6.2, the key a DPoP-bound token is bound to.
+const PASSED_ON = ['sub', 'client_id', 'exp', 'iat', 'nbf', 'aud', 'iss', 'jti', 'roles', 'cnf'] as const
 
 function active(claims: Record<string, unknown>, kind: 'access' | 'refresh'): Record<string, unknown> {
   const body: Record<string, unknown> = {
     active: true,
-    token_type: kind === 'access' ? 'Bearer' : 'refresh_token',
+    token_type: kind === 'refresh' ? 'refresh_token' : claims.cnf === undefined ? 'Bearer' : 'DPoP',
   }
   const scopes = scopesOf(claims)
   if (scopes.length > 0) body.scope = scopes.join(' ')

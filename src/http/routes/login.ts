@@ -8,6 +8,7 @@ import { AuthError } from '../../core/errors.js'
 import { randomId } from '../../core/tokens.js'
 import { clientAddress } from '../address.js'
 import { badRequest, stringField } from '../body.js'
+import { tokenRequestKey, withNonce } from '../dpop.js'
 import {
   normaliseUsername,
   type Reservation,
@@ -87,6 +88,8 @@ export async function login(
 ): Promise<AuthRouteResponse> {
   const { auth, settings } = route
   const { username, password } = credentialsOf(fields)
+  // RFC 9449 §5: a DPoP proof, checked before the password (a bad one costs no attempt).
+  const jkt = await tokenRequestKey(route, request)
   const address = clientAddress(request, settings.proxyHops)
   const reservation = await reserveAttempt(route, username, address)
   const { user, newHash } = await checkPassword(route, { username, password, address, reservation })
@@ -104,8 +107,8 @@ export async function login(
   const pair = await auth.issueTokens(
     clientId === undefined ? claims : ({ ...claims, client_id: clientId } as typeof claims),
     // The session record keeps the device and network of the login (IPv6: its /64 only).
-    { userAgent: getHeader(request.headers, 'user-agent'), address },
+    { userAgent: getHeader(request.headers, 'user-agent'), address, jkt },
   )
   auth.emit({ type: 'login_succeeded', username, sub: claims.sub, address })
-  return tokenResponse(pair, settings.cookies, settings.prefix)
+  return withNonce(route, tokenResponse(pair, settings.cookies, settings.prefix))
 }

@@ -3,6 +3,7 @@
 import { AuthError } from '../../core/errors.js'
 import type { ClaimsInput } from '../../core/types.js'
 import { badRequest } from '../body.js'
+import { tokenRequestKey, withNonce } from '../dpop.js'
 import type { RouteContext } from '../route-context.js'
 import { refreshTokenOf, tokenResponse } from '../session-cookies.js'
 import type { AuthRouteRequest, AuthRouteResponse, BodyFields } from '../types.js'
@@ -18,6 +19,8 @@ export async function refresh(
   const { auth, settings, options } = route
   const token = refreshTokenOf(request, fields, settings.cookies)
   if (!token) throw badRequest('the field refresh_token is required')
+  // RFC 9449 §5: the proof's key; a bound refresh token needs its own (checked by auth.refresh).
+  const jkt = await tokenRequestKey(route, request)
   if (clientId !== undefined) {
     const issuedTo = ((await auth.verifyRefreshToken(token)) as { client_id?: unknown }).client_id
     if (issuedTo !== undefined && issuedTo !== clientId)
@@ -26,6 +29,6 @@ export async function refresh(
       })
   }
   const claimsFor = options.claimsFor as ((user: unknown) => ClaimsInput<object>) | undefined
-  const pair = await auth.refresh(token, claimsFor ? { claimsFor } : undefined)
-  return tokenResponse(pair, settings.cookies, settings.prefix)
+  const pair = await auth.refresh(token, claimsFor || jkt ? { claimsFor, jkt } : undefined)
+  return withNonce(route, tokenResponse(pair, settings.cookies, settings.prefix))
 }
