@@ -7,9 +7,14 @@ import type { TokenStore } from '../stores/types.js'
 import type { RegisteredClaims } from './claims.js'
 import type { CookieOptions, ResolvedCookies } from './cookies.js'
 import type { Duration } from './duration.js'
+import type { AuthEvent } from './events.js'
 import type { Requirement, RoleHierarchy } from './guards.js'
 import type { JSONWebKeySet, KeyOptions } from './keys.js'
-import type { TokenKind, VerifyProfile } from './tokens.js'
+import type { IssueOptions, Session } from './session-types.js'
+import type { VerifyProfile } from './tokens.js'
+
+export type { AuthEvent } from './events.js'
+export type { IssueOptions, Session } from './session-types.js'
 
 /** Request headers as a Fetch `Headers` or a Node-style record (lower-case names). */
 export type HeadersInput =
@@ -63,40 +68,6 @@ export interface TokenPair {
   refreshExpiresIn: number
 }
 
-/** What a login knows of the client, kept in its session record (`issueTokens`' second argument). */
-export interface IssueOptions {
-  /** The `User-Agent` header of the login request (kept up to 512 characters). */
-  userAgent?: string | null | undefined
-  /** The client address of the login request; an IPv6 address is kept as its /64 only. */
-  address?: string | null | undefined
-  /**
-   * Bind the pair to this DPoP key: its RFC 7638 SHA-256 thumbprint, from a verified proof
-   * (RFC 9449 §6: `cnf.jkt`). The auth routes do this when a token request carries a proof.
-   */
-  jkt?: string | undefined
-}
-
-/**
- * A session: one login (one token family) and every refresh after it, as `listSessions` shows it.
- * Times are epoch seconds (NumericDate).
- */
-export interface Session {
-  /** The session id: the family id (`fid`) of its tokens. */
-  id: string
-  /** The login. */
-  createdAt: number
-  /** The last refresh (the login until the first one). Kept on a best-effort basis. */
-  lastUsedAt: number
-  /** When the session ends unless it is refreshed: no token of it is accepted after this. */
-  expiresAt: number
-  /** The `User-Agent` of the login, or `null`. */
-  userAgent: string | null
-  /** The client address of the login (IPv6: its /64), or `null`. */
-  address: string | null
-  /** Present when `listSessions` was told the current session: true for that one. */
-  current?: boolean
-}
-
 /**
  * Where the credentials of a request came from: the `Authorization` header (or a token string),
  * the access cookie, or a place the application chose (an adapter's `getToken`, `{ token }`).
@@ -148,37 +119,6 @@ export type CredentialsInput =
       /** A token the application found itself (an adapter's `getToken`): source `custom`, no CSRF check. */
       token: string
     }
-
-/** An audit event. Never carries a token or a password. */
-export type AuthEvent = {
-  /** Epoch ms. */
-  at: number
-} & (
-  | { type: 'tokens_issued'; sub: string; fid: string }
-  | { type: 'token_refreshed'; sub: string; fid: string }
-  | { type: 'refresh_reused'; sub: string; fid: string }
-  | { type: 'token_revoked'; sub: string; kind: TokenKind; fid?: string | undefined }
-  | { type: 'subject_revoked'; sub: string }
-  | { type: 'session_revoked'; sub: string; fid: string }
-  | { type: 'one_time_token_consumed'; sub: string; purpose: string }
-  | { type: 'authentication_failed'; code: string; reason: string }
-  | { type: 'login_succeeded'; username: string; sub: string; address: string }
-  | { type: 'login_failed'; username: string; address: string; reason: string }
-  | { type: 'rate_limited'; username: string; address: string; reason: string }
-  | { type: 'logout'; sub: string }
-  | {
-      type: 'error'
-      /** The application callback (or tokenward step) that threw: `resolveUser`, `findUser`, `claimsFor` … */
-      source: string
-      /** What it threw. It reaches the framework's error handling too (a 500, not a 503). */
-      error: unknown
-    }
-  | {
-      type: 'warning'
-      /** What is weaker than it should be, and how to fix it. Sent once per cause. */
-      message: string
-    }
-)
 
 /** Options of {@link createAuth}. */
 export interface AuthOptions<C extends object = DefaultClaims, U = AccessClaims<C>> extends KeyOptions {

@@ -1,0 +1,35 @@
+/** What a session is, and what a login tells about its client (re-exported by types.ts). */
+
+/** What a login knows of the client, kept in its session record (`issueTokens`' second argument). */
+export interface IssueOptions {
+  /** The `User-Agent` header of the login request (kept up to 512 characters). */
+  userAgent?: string | null | undefined
+  /** The client address of the login request; an IPv6 address is kept as its /64 only. */
+  address?: string | null | undefined
+  /**
+   * Bind the pair to this DPoP key: its RFC 7638 SHA-256 thumbprint, from a verified proof
+   * (RFC 9449 §6: `cnf.jkt`). The auth routes do this when a token request carries a proof.
+   */
+  jkt?: string | undefined
+}
+
+/**
+ * A session: one login (one token family) and every refresh after it, as `listSessions` shows it.
+ * Times are epoch seconds (NumericDate).
+ */
+export interface Session {
+  /** The session id: the family id (`fid`) of its tokens. */
+  id: string
+  /** The login. */
+  createdAt: number
+  /** The last refresh (the login until the first one). Kept on a best-effort basis. */
+  lastUsedAt: number
+  /** When the session ends unless it is refreshed: no token of it is accepted after this. */
+  expiresAt: number
+  /** The `User-Agent` of the login, or `null`. */
+  userAgent: string | null
+  /** The client address of the login (IPv6: its /64), or `null`. */
+  address: string | null
+  /** Present when `listSessions` was told the current session: true for that one. */
+  current?: boolean
+}
