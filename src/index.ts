@@ -16,6 +16,7 @@ export {
 } from './core/constants.js'
 export type { CookieOptions, ResolvedCookies } from './core/cookies.js'
 export { getHeader } from './core/credentials.js'
+export type { CsrfKeys } from './core/csrf.js'
 export { type Duration, type DurationUnit, toSeconds } from './core/duration.js'
 export {
   AUTH_ERROR_STATUS,
@@ -47,6 +48,7 @@ export type {
   AuthOptions,
   AuthSettings,
   ClaimsInput,
+  ClientOptions,
   CredentialSource,
   CredentialsInput,
   DefaultClaims,
@@ -54,6 +56,7 @@ export type {
   HeadersInput,
   IssueOptions,
   RefreshOptions,
+  RevokeOptions,
   Session,
   StandardSchemaV1,
   TokenPair,

@@ -1,0 +1,37 @@
+import type { AuthRouteResponse } from '../../index.js'
+import { answerFor } from '../kit.js'
+
+export function toResponse(answer: AuthRouteResponse): Response {
+  const headers = new Headers(answer.headers)
+  for (const cookie of answer.cookies) headers.append('Set-Cookie', cookie)
+  if (answer.body === undefined) return new Response(null, { status: answer.status, headers })
+  headers.set('Content-Type', 'application/json; charset=utf-8')
+  return new Response(JSON.stringify(answer.body), { status: answer.status, headers })
+}
+
+/**
+ * The standard answer for an error (`{ error, message }`, status, `WWW-Authenticate`), for apps
+ * with their own `app.onError` (and `passErrors: true`). Anything else is rethrown.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from 'hono'
+ * import { isAuthError } from 'tokenward'
+ * import { authErrorResponse } from 'tokenward/hono'
+ *
+ * const app = new Hono()
+ * app.onError((err, c) => (isAuthError(err) ? authErrorResponse(err) : c.text('oops', 500)))
+ * ```
+ */
+export function authErrorResponse(err: unknown): Response {
+  const answer = answerFor(err)
+  if (answer) return toResponse(answer)
+  // Not the client's doing (the app's callback threw, a bug): Hono's own error handling (onError, a 500).
+  throw err
+}
+
+/** An AuthError is answered, or with `passErrors` thrown to `app.onError`; anything else is thrown. */
+export function refuse(err: unknown, passErrors: boolean): Response {
+  if (passErrors) throw err
+  return authErrorResponse(err)
+}
