@@ -51,7 +51,7 @@ export interface RedisCacheStats {
   entries: number
   /** Checks answered from the cache, without a round trip. */
   hits: number
-  /** Checks that asked Redis. */
+  /** Checks that asked Redis (the cache did not know every key, or was not serving). */
   misses: number
   /** Keys Redis announced as changed. */
   invalidations: number
@@ -474,8 +474,8 @@ export function createVerdictCache(settings: VerdictCacheSettings): VerdictCache
       tracker = opened
       connected = true
       // Prove the path end to end before trusting it: a key written (and deleted) now under a
-      // tracked prefix must come back as an invalidation. A client or server that registers but never delivers
-      // (an old client, a proxy, a partial Redis clone) fails here and keeps the cache off.
+      // tracked prefix must come back as an invalidation. A client or server that registers but
+      // never delivers (an old client, a proxy, a partial Redis clone) fails here: the cache stays off.
       const key = `${settings.prefix}{0}:probe:${Math.random().toString(36).slice(2)}`
       const arrived = new Promise<void>((resolve) => {
         probe = { key, arrived: resolve }
@@ -554,15 +554,11 @@ export function createVerdictCache(settings: VerdictCacheSettings): VerdictCache
       // Every key is looked at, so a hit never depends on which present key came first.
       for (let i = 0; i < keys.length; i++) {
         const entry = entries.get(keys[i]!)
-        if (entry === undefined) {
-          counts.misses++
-          return undefined
-        }
+        if (entry === undefined) return undefined
         if (entry === null) continue
         if (now === 0) now = Date.now()
         if (entry.expiresAt <= now) {
           entries.delete(keys[i]!)
-          counts.misses++
           return undefined
         }
         if (i < count || (issuedAt !== undefined && issuedAt <= entry.number)) revoked = true
@@ -571,6 +567,7 @@ export function createVerdictCache(settings: VerdictCacheSettings): VerdictCache
       return revoked
     },
     begin(keys) {
+      counts.misses++
       for (const key of keys) inflight.set(key, (inflight.get(key) ?? 0) + 1)
       return { keys, start: epoch }
     },

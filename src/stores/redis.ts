@@ -199,6 +199,32 @@ function toText(value: unknown): string {
   return String(value)
 }
 
+const MAKE_CLIENT =
+  "const client = createClient({ url }) from 'redis' (then await client.connect()), or new Redis(url) from 'ioredis'"
+
+/** `options.client`, or an error that says what to pass instead. */
+function clientOf(options: RedisStoreOptions): RedisStoreOptions['client'] {
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError(`tokenward: redisStore needs options: redisStore({ client }), with ${MAKE_CLIENT}`)
+  const maybe = options as { client?: unknown; call?: unknown; sendCommand?: unknown }
+  if (
+    maybe.client === undefined &&
+    (typeof maybe.call === 'function' || typeof maybe.sendCommand === 'function')
+  )
+    throw new TypeError(
+      'tokenward: pass the Redis client as an option: redisStore({ client }), not redisStore(client)',
+    )
+  if (typeof maybe.client !== 'object' || maybe.client === null)
+    throw new TypeError(
+      `tokenward: redisStore \`client\` must be a node-redis or ioredis client, got ${
+        typeof maybe.client === 'string'
+          ? `the string '${maybe.client}' (a URL is not a client)`
+          : String(maybe.client)
+      } — ${MAKE_CLIENT}`,
+    )
+  return options.client
+}
+
 function connect(client: RedisStoreOptions['client']): Connection {
   const c = client as Partial<NodeRedisLike & NodeRedisClusterLike & IORedisLike> & {
     nodes?: (role: 'master') => (IORedisLike & { options?: { host?: string; port?: number } })[]
@@ -245,7 +271,10 @@ function connect(client: RedisStoreOptions['client']): Connection {
     const send = (args: string[]) => single.sendCommand(args)
     return { send: (_key, args) => send(args), masters: async () => [{ send, name: 'Redis' }] }
   }
-  throw new TypeError('tokenward: redisStore needs a node-redis or ioredis client (or cluster)')
+  throw new TypeError(
+    'tokenward: redisStore `client` must be a node-redis or ioredis client (or cluster), got an object with ' +
+      'neither `sendCommand` nor `call` — pass the client itself, not a wrapper or its options',
+  )
 }
 
 /** `CONFIG GET name` → the value, or `undefined` when the reply has no such entry. */
@@ -317,7 +346,7 @@ async function serverFacts(node: ServerNode): Promise<ServerFacts> {
  * ```
  */
 export function redisStore(options: RedisStoreOptions): RedisTokenStore {
-  const connection = connect(options.client)
+  const connection = connect(clientOf(options))
   const prefix = options.prefix ?? 'tokenward:'
   const timeoutMs = options.timeoutMs ?? 500
   const allowEviction = options.allowEviction === true

@@ -1,7 +1,9 @@
 // One server for the HTTP benchmark: `node http-server.mjs <framework> <mode> <port> [redisUrl]`.
 //   framework: express | fastify | hono
 //   mode: open (unprotected) | open-mw (unprotected behind a no-op middleware / async preHandler) |
-//         tokenward (memory store) | tokenward-redis | tokenward-protect (Hono only: protect()
+//         tokenward (memory store) | tokenward-redis (verdict cache on, the default) |
+//         tokenward-redis-nocache (cache: false) | tokenward-redis-protect (Hono only: protect()
+//         with the Redis store) | tokenward-protect (Hono only: protect()
 //         instead of a middleware) | peer (the framework's usual JWT plugin:
 //         express-jwt, @fastify/jwt, hono/jwt)
 // Every variant answers GET /protected with a small JSON body. With --expose-gc, GET /__heap
@@ -13,13 +15,14 @@ const [framework, mode, portArg, redisUrl] = process.argv.slice(2)
 const port = Number(portArg)
 
 async function tokenwardAuth() {
-  if (mode !== 'tokenward-redis') return createAuth({ secret: SECRET, store: memoryStore() })
+  if (!mode.startsWith('tokenward-redis')) return createAuth({ secret: SECRET, store: memoryStore() })
   const { createClient } = await import('redis')
   const { redisStore } = await import('../../dist/stores/redis.js')
   const client = createClient({ url: redisUrl })
   client.on('error', () => {}) // the runner stops Redis last; an error here is not the benchmark's
   await client.connect()
-  return createAuth({ secret: SECRET, store: redisStore({ client }) })
+  const cache = mode !== 'tokenward-redis-nocache'
+  return createAuth({ secret: SECRET, store: redisStore({ client, cache, onWarning: () => {} }) })
 }
 
 // Server CPU time (µs, user + system): the runner divides it by the requests served, a measure that
@@ -107,7 +110,7 @@ async function hono() {
     app.get('/protected', jwt({ secret: SECRET, alg: 'HS256', verification: { typ: 'at+jwt' } }), (c) =>
       c.json({ ok: true, sub: c.get('jwtPayload').sub }),
     )
-  } else if (mode === 'tokenward-protect') {
+  } else if (mode === 'tokenward-protect' || mode === 'tokenward-redis-protect') {
     // protect(): the route keeps a single handler (Hono's fast path).
     const { protect } = await import('../../dist/adapters/hono.js')
     const auth = await tokenwardAuth()

@@ -1,5 +1,6 @@
 // HTTP benchmark: for Express, Fastify and Hono, the same GET /protected unprotected, protected by
-// tokenward (memory store and Redis store) and protected by the framework's usual JWT plugin.
+// tokenward (memory store, Redis store with its verdict cache, Redis store without it) and
+// protected by the framework's usual JWT plugin.
 // Each server is its own process; autocannon loads it from this one, on 127.0.0.1. Rounds are
 // interleaved (every variant once per round, in rotating order) so a noisy neighbour hits all
 // variants alike; ratios are taken within a round, then the median across rounds.
@@ -11,8 +12,12 @@ import { freePort, median, QUICK, SECRET, spawnReady, startRedis, stop } from '.
 const ROUNDS = QUICK ? 1 : 5
 const SECONDS = QUICK ? 1 : 2
 const CONNECTIONS = 32
-const COMMON = ['open', 'open-mw', 'tokenward', 'tokenward-redis', 'peer']
-const MODES = { express: COMMON, fastify: COMMON, hono: [...COMMON, 'tokenward-protect'] }
+const COMMON = ['open', 'open-mw', 'tokenward', 'tokenward-redis', 'tokenward-redis-nocache', 'peer']
+const MODES = {
+  express: COMMON,
+  fastify: COMMON,
+  hono: [...COMMON, 'tokenward-protect', 'tokenward-redis-protect'],
+}
 const FRAMEWORKS = Object.keys(MODES)
 
 const redis = await startRedis()

@@ -12,6 +12,21 @@ export const median = (xs) => {
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
 
+/**
+ * `store` without the optional session methods, so issuing tokens records no session: the signing
+ * and soak benchmarks mint far more tokens than `memoryStore()` holds sessions (maxSessions), and
+ * measure signing and verifying, not session bookkeeping.
+ */
+export const sessionless = (store) => ({
+  revoke: store.revoke,
+  isRevoked: store.isRevoked,
+  consume: store.consume,
+  setCutoff: store.setCutoff,
+  getCutoff: store.getCutoff,
+  hit: store.hit,
+  close: store.close,
+})
+
 /** A free TCP port on 127.0.0.1. */
 export function freePort() {
   return new Promise((resolve, reject) => {

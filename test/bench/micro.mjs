@@ -6,8 +6,8 @@ import { createHmac, createSecretKey, KeyObject, timingSafeEqual } from 'node:cr
 import { createVerifier as fastVerifier } from 'fast-jwt'
 import { generateKeyPair, jwtVerify, SignJWT } from 'jose'
 import jsonwebtoken from 'jsonwebtoken'
-import { createAuth } from '../../dist/index.js'
-import { median, QUICK } from './lib.mjs'
+import { createAuth, memoryStore } from '../../dist/index.js'
+import { median, QUICK, sessionless } from './lib.mjs'
 
 const ROUND_MS = QUICK ? 100 : 200
 const ROUNDS = QUICK ? 3 : 15
@@ -57,8 +57,8 @@ for (const alg of ['HS256', 'ES256', 'EdDSA', 'RS256']) {
     joseVerify = pair.publicKey
     peerKey = KeyObject.from(pair.publicKey).export({ format: 'pem', type: 'spki' })
   }
-  const auth = createAuth({ ...keys, cache: false })
-  const cached = createAuth({ ...keys })
+  const auth = createAuth({ ...keys, cache: false, store: sessionless(memoryStore()) })
+  const cached = createAuth({ ...keys, store: sessionless(memoryStore()) })
   await auth.ready()
   await cached.ready()
   const tokens = []

@@ -30,10 +30,12 @@ const run = (script, { nodeFlags = [], args = [] } = {}) => {
 const micro = run('micro.mjs')
 const http = run('http.mjs')
 const refresh = run('refresh.mjs')
+const propagation = run('propagation.mjs')
 const password = run('password.mjs')
 const timing = run('login-timing.mjs')
 const memStore = run('memory.mjs', { nodeFlags: ['--expose-gc'], args: ['store'] })
 const memCache = run('memory.mjs', { nodeFlags: ['--expose-gc'], args: ['cache'] })
+const memVerdicts = run('memory.mjs', { nodeFlags: ['--expose-gc'], args: ['redis-cache'] })
 const soak = run('soak.mjs')
 const imports = run('import.mjs')
 const sizes = (() => {
@@ -108,7 +110,9 @@ const label = {
   'open-mw': 'unprotected, behind a no-op middleware (Fastify: an async preHandler)',
   tokenward: 'tokenward middleware (memory store)',
   'tokenward-protect': 'tokenward `protect()` handler (memory store)',
-  'tokenward-redis': 'tokenward (Redis store)',
+  'tokenward-redis-protect': 'tokenward `protect()` handler (Redis store, verdict cache on)',
+  'tokenward-redis': 'tokenward (Redis store, verdict cache on: the default)',
+  'tokenward-redis-nocache': 'tokenward (Redis store, `cache: false`)',
   peer: 'peer plugin',
 }
 const peerName = { express: 'express-jwt', fastify: '@fastify/jwt', hono: 'hono/jwt' }
@@ -136,6 +140,28 @@ const httpSections = http.results.map((row) => {
     )
   }
   target(`HTTP ${row.framework}: tokenward middleware ÷ unprotected`, x(tw.ratio), '≥ 0.9×', tw.ratio >= 0.9)
+  const rd = row['tokenward-redis']
+  if (row['tokenward-redis-protect']) {
+    const rp = row['tokenward-redis-protect']
+    target(
+      `HTTP ${row.framework}: tokenward \`protect()\` with the Redis store ÷ unprotected`,
+      x(rp.ratio),
+      '≥ 0.85×',
+      rp.ratio >= 0.85,
+    )
+  }
+  target(
+    `HTTP ${row.framework}: tokenward middleware with the Redis store ÷ unprotected`,
+    x(rd.ratio),
+    '≥ 0.85×',
+    rd.ratio >= 0.85,
+  )
+  target(
+    `HTTP ${row.framework}: tokenward with the Redis store above ${peerName[row.framework]}`,
+    `${x(rd.rps / row.peer.rps)} its req/s`,
+    '> 1×',
+    rd.rps > row.peer.rps,
+  )
   target(
     `HTTP ${row.framework}: tokenward above ${peerName[row.framework]}`,
     `${x(tw.rps / row.peer.rps)} its req/s`,
@@ -151,7 +177,21 @@ const perReq = Object.entries(refresh.redis.perRequest)
   .join(' + ')
 const oneTrip =
   Object.keys(refresh.redis.perRequest).length === 1 && Object.values(refresh.redis.perRequest)[0] === 1
-target('Redis: round trips per authenticated request', perReq, 'exactly 1', oneTrip)
+target('Redis, `cache: false`: round trips per authenticated request', perReq, 'exactly 1', oneTrip)
+const cachedTrips = Object.values(refresh.redis.perRequestCached).reduce((a, b) => a + b, 0)
+target(
+  'Redis, verdict cache on: round trips per request for a known token',
+  String(cachedTrips),
+  '0',
+  cachedTrips === 0,
+)
+const prop = propagation.cache.fromCall
+target(
+  'Redis: revocation on instance A → rejected by instance B (verdict cache on), p99',
+  `${prop.p99.toFixed(1)} ms`,
+  '≤ 10 ms',
+  prop.p99 <= 10,
+)
 target('argon2id hash at the defaults', ms(password.hashMs), '≤ 12 ms', password.hashMs <= 12)
 target('argon2id verify at the defaults', ms(password.verifyMs), '≤ 12 ms', password.verifyMs <= 12)
 target(
@@ -237,15 +277,31 @@ p(
   `| memory | ${k(refresh.memory.sequential)} | ${k(refresh.memory.parallel)} | ${refresh.memory.verifyMicros.toFixed(1)} µs |`,
 )
 p(
-  `| Redis | ${k(refresh.redis.sequential)} | ${k(refresh.redis.parallel)} | ${refresh.redis.verifyMicros.toFixed(1)} µs |`,
+  `| Redis (verdict cache on) | ${k(refresh.redis.sequential)} | ${k(refresh.redis.parallel)} | ${refresh.redis.verifyMicros.toFixed(1)} µs |`,
 )
+p(`| Redis, \`cache: false\` | | | ${refresh.redis.verifyMicrosNoCache.toFixed(1)} µs |`)
 p('')
 p(
-  `Counted by the Redis server (INFO commandstats) over authenticated requests: **${perReq}** per request — one round trip; per rotation: ${Object.entries(
+  `Counted by the Redis server (INFO commandstats) over authenticated requests with the same token: with \`cache: false\`, **${perReq}** per request — one round trip; with the verdict cache (the default), **${cachedTrips}** once the token is known (the cache's heartbeat, one PING every 250 ms on its own connection, is not counted). Per rotation: ${Object.entries(
     refresh.redis.perRotation,
   )
     .map(([c, n]) => `${n} × ${c.toUpperCase()}`)
     .join(' + ')} (the revocation check of the refresh token, then its one-time \`SET NX\` spend).`,
+  '',
+)
+
+p('## Revocation propagation between two instances', '')
+const propRow = (name, r) =>
+  `| ${name} | ${r.fromCall.p50.toFixed(2)} ms | ${r.fromCall.p99.toFixed(2)} ms | ${r.fromCall.max.toFixed(2)} ms | ${r.fromResolved.p50.toFixed(2)} ms | ${r.fromResolved.p99.toFixed(2)} ms |`
+p(
+  `Two instances on one Redis, each its own process: A revokes a token that B has just verified (and, with the verdict cache, holds as "not revoked"); B checks it again and again, yielding to I/O between checks, until it is rejected. ${propagation.revocations} revocations each; times on the machine's monotonic clock, which both processes share. "From revoke()" starts when A calls \`auth.revoke\`; "from its answer" when A's call has resolved (negative: B knew before A did).`,
+  '',
+)
+p(
+  '| B | from revoke(): p50 | p99 | max | from its answer: p50 | p99 |',
+  '| --- | --- | --- | --- | --- | --- |',
+  propRow('verdict cache on (B hears an invalidation)', propagation.cache),
+  propRow('`cache: false` (B asks Redis every time)', propagation.noCache),
   '',
 )
 
@@ -288,10 +344,13 @@ p(
 )
 p(
   `| verified-token cache, full (${memCache.tokenLength}-character tokens; the token string is the key) | ${k(memCache.entries)} | ${memCache.heapBytesPerEntry.toFixed(0)} B | ${memCache.rssBytesPerEntry.toFixed(0)} B |`,
+)
+p(
+  `| \`redisStore\` verdict cache: keys of ${k(memVerdicts.checks)} distinct checks (token id, family id, cutoff), with the key names kept for them | ${k(memVerdicts.entries)} | ${memVerdicts.heapBytesPerEntry.toFixed(0)} B | ${memVerdicts.rssBytesPerEntry.toFixed(0)} B |`,
   '',
 )
 p(
-  `So the default bounds cost little: \`memoryStore()\` at its 100 000-entry bound ≈ ${((memStore.heapBytesPerEntry * 1e5) / 2 ** 20).toFixed(1)} MiB of heap, the cache at its 10 000-entry default ≈ ${((memCache.heapBytesPerEntry * 1e4) / 2 ** 20).toFixed(1)} MiB.`,
+  `So the default bounds cost little: \`memoryStore()\` at its 100 000-entry bound ≈ ${((memStore.heapBytesPerEntry * 1e5) / 2 ** 20).toFixed(1)} MiB of heap, the cache at its 10 000-entry default ≈ ${((memCache.heapBytesPerEntry * 1e4) / 2 ** 20).toFixed(1)} MiB, the Redis verdict cache at its 50 000-key default ≈ ${((memVerdicts.heapBytesPerEntry * 5e4) / 2 ** 20).toFixed(1)} MiB.`,
   '',
 )
 p(

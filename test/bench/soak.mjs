@@ -3,14 +3,14 @@
 // against a Fastify server protected by tokenward. The server's heap after a full GC is sampled
 // every 10 s; a leak shows as steady growth. Prints JSON.
 import autocannon from 'autocannon'
-import { createAuth } from '../../dist/index.js'
-import { freePort, QUICK, SECRET, spawnReady, stop } from './lib.mjs'
+import { createAuth, memoryStore } from '../../dist/index.js'
+import { freePort, QUICK, SECRET, sessionless, spawnReady, stop } from './lib.mjs'
 
 const SECONDS = QUICK ? 10 : 60
 const SAMPLE_EVERY = QUICK ? 2 : 10
 const POOL = QUICK ? 20_000 : 50_000
 
-const issuer = createAuth({ secret: SECRET })
+const issuer = createAuth({ secret: SECRET, store: sessionless(memoryStore()) })
 const tokens = []
 for (let i = 0; i < POOL; i++)
   tokens.push((await issuer.issueTokens({ sub: `soak-user-${i}`, roles: ['user'] })).accessToken)
