@@ -1,5 +1,5 @@
 /**
- * `tokenward/redis`: a {@link TokenStore} on Redis or Valkey, through a node-redis (v4+) or an
+ * `tokenward/redis`: a `TokenStore` on Redis or Valkey, through a node-redis (v4+) or an
  * ioredis client — a single server or a Redis Cluster. Revocations, spent tokens and subject
  * cutoffs are shared by every instance of the app, so a logout on one server holds on all of them
  * at once.
