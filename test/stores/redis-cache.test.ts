@@ -38,7 +38,17 @@ async function clientOf(kind: Kind, url: string): Promise<Client> {
     const c = createClient({ url, socket: { reconnectStrategy: () => 50 } })
     c.on('error', () => {})
     await c.connect()
-    cleanups.push(() => c.destroy())
+    // quit first: commands still in flight finish instead of rejecting after the test; a client
+    // whose server is gone cannot quit, so it is destroyed after a second.
+    cleanups.push(async () => {
+      if (!c.isOpen) return
+      const quit = c.quit().then(
+        () => true,
+        () => false,
+      )
+      const done = await Promise.race([quit, new Promise<boolean>((r) => setTimeout(() => r(false), 1000))])
+      if (!done && c.isOpen) c.destroy()
+    })
     return c
   }
   const c = new Redis(url, { retryStrategy: () => 50, maxRetriesPerRequest: 1 })
