@@ -379,7 +379,7 @@ p('## Where a target is missed, and what it would take', '')
 p(readFileSync(`${root}test/bench/misses.md`, 'utf8').trim(), '')
 p('## Reproduce', '')
 p(
-  '```sh\nnpm ci\nnpm run bench            # about 7 minutes on 2 cores; rewrites this file\nBENCH_QUICK=1 npm run bench   # a one-minute smoke run\n```',
+  '```sh\nnpm ci\nnpm run bench            # about 10 minutes on 2 cores; rewrites this file\nBENCH_QUICK=1 npm run bench   # a one-minute smoke run\n```',
   '',
   'Needs `redis-server` on PATH (Debian: `apt-get install redis-server`); each script in test/bench/ also runs on its own and prints JSON.',
 )
