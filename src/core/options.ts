@@ -217,20 +217,16 @@ function checkStore(store: TokenStore | undefined): TokenStore | undefined {
   return store
 }
 
-function audienceOption(value: string | string[] | undefined): readonly string[] | undefined {
+/** A non-empty string or a non-empty list of distinct non-empty strings (`audience`, `issuer`). */
+function nameListOption(value: string | string[] | undefined, name: string): readonly string[] | undefined {
   if (value === undefined) return undefined
   const list = [value].flat()
-  if (list.length === 0 || list.some((a) => typeof a !== 'string' || a.length === 0))
-    throw new TypeError('tokenward: `audience` must be a non-empty string or a list of them')
-  return list
-}
-
-function issuerOption(value: string | string[] | undefined): readonly string[] | undefined {
-  if (value === undefined) return undefined
-  const list = [value].flat()
-  if (list.length === 0 || list.some((i) => typeof i !== 'string' || i.length === 0))
-    throw new TypeError('tokenward: `issuer` must be a non-empty string or a non-empty list of them')
-  if (new Set(list).size !== list.length) throw new TypeError('tokenward: `issuer` lists an issuer twice')
+  if (list.length === 0 || list.some((v) => typeof v !== 'string' || v.length === 0))
+    throw new TypeError(`tokenward: \`${name}\` must be a non-empty string or a non-empty list of them`)
+  if (new Set(list).size !== list.length)
+    throw new TypeError(
+      `tokenward: \`${name}\` lists ${name === 'issuer' ? 'an issuer' : 'an audience'} twice`,
+    )
   return list
 }
 
@@ -306,7 +302,7 @@ export function resolveOptions(options: AuthOptions<object, unknown>): ResolvedO
   if (typeof options !== 'object' || options === null)
     throw new TypeError('tokenward: createAuth needs an options object')
   checkNames(options, AUTH_OPTION_NAMES, 'createAuth')
-  const issuers = issuerOption(options.issuer)
+  const issuers = nameListOption(options.issuer, 'issuer')
   validateKeyOptions(options, issuers)
   const profile = verifyProfileOption(options)
   if (objectOption(options.jwksOptions, 'jwksOptions'))
@@ -344,7 +340,7 @@ export function resolveOptions(options: AuthOptions<object, unknown>): ResolvedO
     issuers,
     profile,
     audienceClaim: options.audience,
-    audiences: audienceOption(options.audience),
+    audiences: nameListOption(options.audience, 'audience'),
     rotateRefreshTokens: booleanOption(options.rotateRefreshTokens, 'rotateRefreshTokens') ?? true,
     clients: clientsOption(options),
     clientId: options.clientId,
