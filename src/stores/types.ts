@@ -117,6 +117,11 @@ export interface RefreshSpend {
   issuedAt: number
   /** Keep the family's spend state at least until then (epoch s): the successor's `exp`. */
   expiresAt: number
+  /**
+   * Now, epoch ms, by the caller's clock (`createAuth({ now })`): the grace window is measured with
+   * it, like every other time tokenward gives the store, so instances and stores agree.
+   */
+  now: number
   /** Seconds after the FIRST presentation of a generation during which presenting it again is a retry (0: never). */
   graceSeconds: number
   /** How many retries a generation allows within its grace window. */
