@@ -6,7 +6,7 @@ export default defineConfig({
     'adapters/express': 'src/adapters/express.ts',
     'adapters/fastify': 'src/adapters/fastify.ts',
     'adapters/hono': 'src/adapters/hono.ts',
-    'stores/redis': 'src/stores/redis.ts',
+    'stores/redis': 'src/stores/redis/index.ts',
     'password/index': 'src/password/index.ts',
     'testing/index': 'src/testing/index.ts',
   },

@@ -6,18 +6,9 @@
  */
 
 export { createAuth } from './core/auth.js'
-export type { RegisteredClaims } from './core/claims.js'
-export {
-  ASYMMETRIC_ALGORITHMS,
-  HMAC_ALGORITHMS,
-  TYP_ACCESS,
-  TYP_ONE_TIME,
-  TYP_REFRESH,
-} from './core/constants.js'
-export type { CookieOptions, ResolvedCookies } from './core/cookies.js'
-export { getHeader } from './core/credentials.js'
-export type { CsrfKeys } from './core/csrf.js'
-export { type Duration, type DurationUnit, toSeconds } from './core/duration.js'
+export type { CookieOptions, ResolvedCookies } from './core/credentials/cookies.js'
+export type { CsrfKeys } from './core/credentials/csrf.js'
+export { getHeader } from './core/credentials/index.js'
 export {
   AUTH_ERROR_STATUS,
   AuthError,
@@ -27,6 +18,8 @@ export {
   isAuthError,
 } from './core/errors.js'
 export type { Requirement, RoleHierarchy } from './core/guards.js'
+export type { RegisteredClaims } from './core/jws/claims.js'
+export type { TokenKind, VerifyProfile } from './core/jws/tokens.js'
 export type {
   Algorithm,
   AsymmetricAlgorithm,
@@ -37,8 +30,15 @@ export type {
   KeyOptions,
   KeyResolver,
   KeyResolverInput,
-} from './core/keys.js'
-export type { TokenKind, VerifyProfile } from './core/tokens.js'
+} from './core/keys/index.js'
+export {
+  ASYMMETRIC_ALGORITHMS,
+  HMAC_ALGORITHMS,
+  TYP_ACCESS,
+  TYP_ONE_TIME,
+  TYP_REFRESH,
+} from './core/lib/constants.js'
+export { type Duration, type DurationUnit, toSeconds } from './core/lib/duration.js'
 export type {
   AccessClaims,
   Auth,
@@ -60,7 +60,7 @@ export type {
   Session,
   StandardSchemaV1,
   TokenPair,
-} from './core/types.js'
+} from './core/types/index.js'
 export { clientAddress, rateLimitAddress } from './http/address.js'
 export { parseBody } from './http/body.js'
 export type { OAuthErrorCode } from './http/oauth.js'
@@ -75,5 +75,5 @@ export type {
   BodyFields,
   RateLimitOptions,
 } from './http/types.js'
-export { type MemoryStoreOptions, memoryStore } from './stores/memory.js'
+export { type MemoryStoreOptions, memoryStore } from './stores/memory/index.js'
 export type { CutoffCheck, SessionRecord, SessionStore, TokenStore } from './stores/types.js'

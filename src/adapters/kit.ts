@@ -12,13 +12,13 @@
  * @packageDocumentation
  */
 import { authenticateThen } from '../core/authenticate.js'
-import type { CookieOptions } from '../core/cookies.js'
-import { csrfKeysOf } from '../core/csrf.js'
-import { type Duration, toSeconds } from '../core/duration.js'
+import type { CookieOptions } from '../core/credentials/cookies.js'
+import { csrfKeysOf } from '../core/credentials/csrf.js'
 import { AuthError, isAuthError } from '../core/errors.js'
 import type { Requirement } from '../core/guards.js'
-import { checkNames, cookieOption } from '../core/options.js'
-import type { Auth, AuthContext, AuthenticateOptions } from '../core/types.js'
+import { type Duration, toSeconds } from '../core/lib/duration.js'
+import { checkNames, cookieOption } from '../core/options/index.js'
+import type { Auth, AuthContext, AuthenticateOptions } from '../core/types/index.js'
 import { badRequest, bodyTooLarge } from '../http/body.js'
 import { errorResponse } from '../http/response.js'
 import type { AuthRouteResponse } from '../http/types.js'

@@ -1,23 +1,23 @@
 /**
- * `createAuth`: wiring only. It checks the options (options.ts), builds the one context every
+ * `createAuth`: wiring only. It checks the options (options/), builds the one context every
  * operation takes (context.ts), and returns the {@link Auth} object whose methods are the
  * operation modules: verify.ts, authenticate.ts, issue.ts, refresh.ts, revoke.ts, one-time.ts,
  * sessions.ts.
  */
-import { memoryStore } from '../stores/memory.js'
+import { memoryStore } from '../stores/memory/index.js'
 import { AUTHENTICATE_NOW, authenticateNow, authorize } from './authenticate.js'
-import { VerifiedTokenCache } from './cache.js'
 import { type AuthCore, type KeyRing, keysOf } from './context.js'
-import { CSRF_KEYS } from './csrf.js'
+import { CSRF_KEYS } from './credentials/csrf.js'
 import { DPOP_ROUTES, dpopRoutes } from './dpop.js'
 import { issueTokens, stepUp } from './issue.js'
-import { loadKeySet, publicJwks } from './keys.js'
+import { VerifiedTokenCache } from './jws/cache.js'
+import { loadKeySet, publicJwks } from './keys/index.js'
 import { consumeOneTimeToken, issueOneTimeToken } from './one-time.js'
-import { resolveOptions } from './options.js'
+import { resolveOptions } from './options/index.js'
 import { refresh } from './refresh.js'
 import { revoke, revokeSubject } from './revoke.js'
 import { listSessions, revokeOtherSessions, revokeSession } from './sessions.js'
-import type { AccessClaims, Auth, AuthEvent, AuthOptions, DefaultClaims } from './types.js'
+import type { AccessClaims, Auth, AuthEvent, AuthOptions, DefaultClaims } from './types/index.js'
 import { verify } from './verify.js'
 
 function importKeys(
@@ -149,7 +149,7 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
       core.cache?.clear()
     },
   }
-  // The signed CSRF tokens of cookie mode, for the auth routes and the adapters (core/csrf.ts).
+  // The signed CSRF tokens of cookie mode, for the auth routes and the adapters (core/credentials/csrf.ts).
   Object.defineProperty(auth, CSRF_KEYS, { value: settings.csrf })
   // DPoP proofs of token requests and the nonce, for the auth routes (core/dpop.ts).
   Object.defineProperty(auth, DPOP_ROUTES, { value: dpopRoutes(core) })

@@ -5,12 +5,12 @@
  * the request in the same turn; `authenticateThen` is how they do it.
  */
 import { type AuthCore, callbackFailure, withRealm } from './context.js'
-import { resolveCookies } from './cookies.js'
-import { credentialsOf } from './credentials.js'
+import { resolveCookies } from './credentials/cookies.js'
+import { credentialsOf } from './credentials/index.js'
 import { authenticateDpop, dpopChallengeFor, refuseBound } from './dpop.js'
-import { type Duration, toSeconds } from './duration.js'
 import { AuthError, isAuthError } from './errors.js'
 import { checkRequirement, type Requirement, rolesOf, scopesOf } from './guards.js'
+import { type Duration, toSeconds } from './lib/duration.js'
 import type {
   AccessClaims,
   Auth,
@@ -18,7 +18,7 @@ import type {
   AuthenticateOptions,
   CredentialSource,
   CredentialsInput,
-} from './types.js'
+} from './types/index.js'
 import { verifyNow } from './verify.js'
 
 type Context = AuthContext<object, unknown>

@@ -11,11 +11,11 @@
  * - The realm is applied once, at the boundary of each public operation.
  */
 import type { TokenStore } from '../stores/types.js'
-import { applyRealm } from './boundary.js'
-import type { VerifiedTokenCache } from './cache.js'
-import type { KeySet } from './keys.js'
-import type { ResolvedOptions } from './options.js'
-import type { AuthEvent, AuthOptions, DistributiveOmit } from './types.js'
+import { applyRealm } from './errors.js'
+import type { VerifiedTokenCache } from './jws/cache.js'
+import type { KeySet } from './keys/index.js'
+import type { ResolvedOptions } from './options/index.js'
+import type { AuthEvent, AuthOptions, DistributiveOmit } from './types/index.js'
 
 /** Keys are imported once, in the background; `current` is set as soon as they are. */
 export interface KeyRing {
@@ -47,7 +47,7 @@ export function keysOf(core: AuthCore): KeySet | Promise<KeySet> {
 
 // --- the error boundary ------------------------------------------------------------------------------
 
-export { applyRealm, callback, callbackFailure, storeCall, storeFailure } from './boundary.js'
+export { applyRealm, callback, callbackFailure, storeCall, storeFailure } from './errors.js'
 
 /** The configured realm on an AuthError (applied once, where a public operation returns). */
 export function withRealm(core: AuthCore, err: unknown): unknown {

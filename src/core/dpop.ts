@@ -14,14 +14,14 @@
  * and the bearer path only reads `claims.cnf` (a bound token is refused there, §7.2).
  */
 import { calculateJwkThumbprint, importJWK, type JWK } from 'jose'
-import { DPOP_NONCE_PERIOD, HEADER_DPOP, TYP_DPOP } from './constants.js'
 import { type AuthCore, storeCall } from './context.js'
-import { type Credentials, getHeader } from './credentials.js'
-import { decodeBase64url, decodeBase64urlText, isCanonicalBase64url } from './encoding.js'
+import { type Credentials, getHeader } from './credentials/index.js'
+import type { CredentialsInput, HeadersInput } from './credentials/types.js'
 import { AuthError, type DpopChallenge, isAuthError } from './errors.js'
-import type { DpopSettings } from './options.js'
-import { type Algorithm, createVerifier, sha256Base64url } from './signature.js'
-import type { CredentialsInput, HeadersInput } from './types.js'
+import { type Algorithm, createVerifier, sha256Base64url } from './keys/signature.js'
+import { DPOP_NONCE_PERIOD, HEADER_DPOP, TYP_DPOP } from './lib/constants.js'
+import { decodeBase64url, decodeBase64urlText, isCanonicalBase64url } from './lib/encoding.js'
+import type { DpopSettings } from './options/index.js'
 import { type Verified, verifyNow } from './verify.js'
 
 /** What a proof is checked against: the proof header, the method and the URL of the request. */

@@ -1,6 +1,7 @@
 /** Roles (with a hierarchy), scopes and permissions: the checks behind `auth.authorize`. */
-import type { Duration } from './duration.js'
+
 import { AuthError } from './errors.js'
+import type { Duration } from './lib/duration.js'
 
 /** What a route requires. Roles: any one of them (after the hierarchy). Scopes and permissions: all. */
 export interface Requirement {

@@ -2,13 +2,14 @@
  * Issuing: a new login's access + refresh token pair (a new token family), and the signing that
  * refresh and one-time tokens share. Registered claims are tokenward's; callers set the rest.
  */
-import { RESERVED_CLAIMS } from './claims.js'
+
 import { type AuthCore, keysOf } from './context.js'
 import { confirmation } from './dpop.js'
-import type { ResolvedKey } from './keys.js'
+import { RESERVED_CLAIMS } from './jws/claims.js'
+import { randomId, signToken } from './jws/tokens.js'
+import type { ResolvedKey } from './keys/index.js'
 import { recordSession, touchSession } from './sessions.js'
-import { randomId, signToken } from './tokens.js'
-import type { ClaimsInput, IssueOptions, TokenPair } from './types.js'
+import type { ClaimsInput, IssueOptions, TokenPair } from './types/index.js'
 
 /** `sub` must be a non-empty string (a configuration or programming mistake otherwise). */
 export function checkSubject(sub: unknown): string {

@@ -2,13 +2,14 @@
  * One-time tokens (password reset, e-mail verification …): `typ: ott+jwt`, a purpose claim `pur`,
  * spent atomically through the store so a second use fails even when both arrive at once.
  */
-import type { RegisteredClaims } from './claims.js'
+
 import { type AuthCore, storeCall, withRealm } from './context.js'
-import type { Duration } from './duration.js'
 import { AuthError } from './errors.js'
 import { baseClaims, checkSubject, customClaims, issueAt, signingKey } from './issue.js'
-import { durationOption } from './options.js'
-import { randomId, signToken } from './tokens.js'
+import type { RegisteredClaims } from './jws/claims.js'
+import { randomId, signToken } from './jws/tokens.js'
+import type { Duration } from './lib/duration.js'
+import { durationOption } from './options/index.js'
 import { verify } from './verify.js'
 
 /** `auth.issueOneTimeToken`. */

@@ -14,13 +14,13 @@
  */
 
 import { resolveUser } from './authenticate.js'
-import type { RegisteredClaims } from './claims.js'
 import { type AuthCore, callback, storeCall, withRealm } from './context.js'
 import { refreshBinding } from './dpop.js'
 import { AuthError, isAuthError } from './errors.js'
 import { customClaims, issueAt, signAccess, signPair } from './issue.js'
+import type { RegisteredClaims } from './jws/claims.js'
 import { revokeFamily, touchSession } from './sessions.js'
-import type { AccessClaims, RefreshOptions, TokenPair } from './types.js'
+import type { AccessClaims, RefreshOptions, TokenPair } from './types/index.js'
 import { verify } from './verify.js'
 
 type RefreshClaims = Record<string, unknown> & RegisteredClaims & { fid: string }

@@ -6,9 +6,9 @@
 import { type AuthCore, keysOf, storeCall, withRealm } from './context.js'
 import { AuthError } from './errors.js'
 import { checkSubject } from './issue.js'
+import { checkSignature, decodePayload, isThirdPartyAccessTyp, kindOfTyp, parseToken } from './jws/tokens.js'
 import { revokeFamily } from './sessions.js'
-import { checkSignature, decodePayload, isThirdPartyAccessTyp, kindOfTyp, parseToken } from './tokens.js'
-import type { RevokeOptions } from './types.js'
+import type { RevokeOptions } from './types/index.js'
 import { revocationId } from './verify.js'
 
 /**
@@ -52,7 +52,7 @@ export async function revoke(core: AuthCore, token: string, options?: RevokeOpti
  * `auth.revokeSubject`: every token of `sub` issued until now is rejected, and one issued right
  * after passes — within the same second too. The cutoff is kept to the millisecond and compared
  * with each token's issue instant: its whole-second `iat` refined by the millisecond stamp in front
- * of the `jti` tokenward writes (`issueInstant` in tokens.ts). Within one process issue instants
+ * of the `jti` tokenward writes (`issueInstant` in jws/tokens.ts). Within one process issue instants
  * stay strictly after the last cutoff (`issueAt`), so a token signed in the very millisecond of the
  * cutoff is after it too. Third-party tokens (`verifyProfile: 'jwt'`) compare to the second.
  */

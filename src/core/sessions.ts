@@ -20,10 +20,10 @@ import {
   type SessionStore,
   type TokenStore,
 } from '../stores/types.js'
-import { addressPrefix } from './address.js'
 import { type AuthCore, storeCall, withRealm } from './context.js'
 import { AuthError } from './errors.js'
-import type { IssueOptions, Session, TokenPair } from './types.js'
+import { addressPrefix } from './lib/address.js'
+import type { IssueOptions, Session, TokenPair } from './types/index.js'
 
 /** The longest `User-Agent` a record keeps (longer ones are cut). */
 export const MAX_USER_AGENT_LENGTH = 512

@@ -6,10 +6,10 @@
  * without a promise; any asynchronous step on the way (key import still running, Web Crypto, a
  * remote JWKS, a schema, a networked store) turns the rest into one.
  */
-import { checkClaims, RESERVED_CLAIMS, type RegisteredClaims } from './claims.js'
+
 import { type AuthCore, keysOf, rejectWithRealm, storeFailure } from './context.js'
 import { AuthError } from './errors.js'
-import { sha256Base64url } from './signature.js'
+import { checkClaims, RESERVED_CLAIMS, type RegisteredClaims } from './jws/claims.js'
 import {
   checkSignature,
   checkType,
@@ -18,7 +18,8 @@ import {
   type ParsedToken,
   parseToken,
   type TokenKind,
-} from './tokens.js'
+} from './jws/tokens.js'
+import { sha256Base64url } from './keys/signature.js'
 
 /** Verified claims: the registered ones plus the app's. */
 export type Verified = Record<string, unknown> & RegisteredClaims

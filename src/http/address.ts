@@ -2,14 +2,15 @@
  * The client address a login is counted against: the socket's, or with `trustProxy` the one the
  * trusted proxies saw; IPv6 by its /64.
  */
-import { addressPrefix } from '../core/address.js'
-import { getHeader } from '../core/credentials.js'
+
+import { getHeader } from '../core/credentials/index.js'
+import { addressPrefix } from '../core/lib/address.js'
 import type { AuthRouteRequest } from './types.js'
 
 /**
  * The address a login is counted against: IPv4 as is, IPv6 by its /64 prefix (a client holds a
  * whole /64 and could rotate through it), IPv4-mapped IPv6 as IPv4 — the reduction session
- * records keep too (core/address.ts).
+ * records keep too (core/lib/address.ts).
  */
 export function rateLimitAddress(address: string | undefined): string {
   return addressPrefix(address) ?? 'unknown'

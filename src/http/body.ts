@@ -1,5 +1,5 @@
 /** Request bodies of the auth routes: JSON or form, size-capped; bad input is `invalid_request`. */
-import { getHeader } from '../core/credentials.js'
+import { getHeader } from '../core/credentials/index.js'
 import { AuthError } from '../core/errors.js'
 import type { AuthRouteRequest, BodyFields } from './types.js'
 

@@ -4,7 +4,7 @@
  * `client_secret` in the body — never both. A confidential client (one with a secret in
  * `clients`) must present its secret; a public one names itself.
  */
-import { getHeader } from '../core/credentials.js'
+import { getHeader } from '../core/credentials/index.js'
 import { AuthError } from '../core/errors.js'
 import { badRequest, stringField } from './body.js'
 import type { RouteContext } from './route-context.js'

@@ -3,9 +3,10 @@
  * `DPoP` proof, bind the new tokens to its key, and send the server nonce when nonces are on.
  * The checks themselves live in core/dpop.ts; an Auth that `createAuth` did not make has no DPoP.
  */
-import { HEADER_DPOP, HEADER_DPOP_NONCE } from '../core/constants.js'
-import { getHeader } from '../core/credentials.js'
+
+import { getHeader } from '../core/credentials/index.js'
 import { DPOP_ROUTES, type DpopRoutes } from '../core/dpop.js'
+import { HEADER_DPOP, HEADER_DPOP_NONCE } from '../core/lib/constants.js'
 import type { RouteContext } from './route-context.js'
 import type { AuthRouteRequest, AuthRouteResponse } from './types.js'
 

@@ -3,8 +3,9 @@
  * standard codes, so OAuth client libraries read them. The JSON routes (`/login`, `/refresh`) keep
  * tokenward's own codes.
  */
-import { HEADER_DPOP_NONCE } from '../core/constants.js'
+
 import type { AuthError, AuthErrorCode } from '../core/errors.js'
+import { HEADER_DPOP_NONCE } from '../core/lib/constants.js'
 import { NO_STORE } from './response.js'
 import type { AuthRouteResponse } from './types.js'
 

@@ -3,7 +3,7 @@
  * (http/routes/table.ts) and the route options in force: paths under the prefix, the root routes
  * when keys are published, and the bearer / cookie / client security schemes.
  */
-import type { Auth } from '../core/types.js'
+import type { Auth } from '../core/types/index.js'
 import { resolveRouteOptions } from './options.js'
 import { ROOT_TABLE, ROUTE_TABLE, type RouteDoc } from './routes/table.js'
 import type { AuthRouteOptions } from './types.js'

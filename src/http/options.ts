@@ -3,8 +3,8 @@
  * the closest valid one, every number finite and in range), with their defaults.
  */
 
-import type { ResolvedCookies } from '../core/cookies.js'
-import { csrfKeysOf } from '../core/csrf.js'
+import type { ResolvedCookies } from '../core/credentials/cookies.js'
+import { csrfKeysOf } from '../core/credentials/csrf.js'
 import {
   booleanOption,
   checkNames,
@@ -13,8 +13,8 @@ import {
   functionOption,
   integerOption,
   objectOption,
-} from '../core/options.js'
-import type { Auth } from '../core/types.js'
+} from '../core/options/index.js'
+import type { Auth } from '../core/types/index.js'
 import type { AuthRouteOptions } from './types.js'
 
 /** Every option name of the auth routes (adapters add their own). */

@@ -1,6 +1,6 @@
 /** The one object every auth route handler takes, built once by `createAuthRoutes`. */
 import { callback } from '../core/context.js'
-import type { Auth, ClaimsInput } from '../core/types.js'
+import type { Auth, ClaimsInput } from '../core/types/index.js'
 import type { TokenStore } from '../stores/types.js'
 import type { ResolvedRouteOptions } from './options.js'
 import type { AuthRouteOptions } from './types.js'

@@ -3,10 +3,16 @@
  * (scoped to the auth routes only) and the readable CSRF cookie holding the session's signed CSRF
  * token, which the page echoes in a header.
  */
-import { csrfValid, parseCookies, type ResolvedCookies, sessionOf, setCookie } from '../core/cookies.js'
-import { getHeader } from '../core/credentials.js'
+import {
+  csrfValid,
+  parseCookies,
+  type ResolvedCookies,
+  sessionOf,
+  setCookie,
+} from '../core/credentials/cookies.js'
+import { getHeader } from '../core/credentials/index.js'
 import { AuthError } from '../core/errors.js'
-import type { TokenPair } from '../core/types.js'
+import type { TokenPair } from '../core/types/index.js'
 import { stringField } from './body.js'
 import { json } from './response.js'
 import type { AuthRouteRequest, AuthRouteResponse, BodyFields } from './types.js'

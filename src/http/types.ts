@@ -3,9 +3,9 @@
  * Adapters translate their framework's request into an {@link AuthRouteRequest} and send the
  * {@link AuthRouteResponse} back.
  */
-import type { CookieOptions, ResolvedCookies } from '../core/cookies.js'
-import type { Duration } from '../core/duration.js'
-import type { ClaimsInput, DefaultClaims, HeadersInput } from '../core/types.js'
+import type { CookieOptions, ResolvedCookies } from '../core/credentials/cookies.js'
+import type { Duration } from '../core/lib/duration.js'
+import type { ClaimsInput, DefaultClaims, HeadersInput } from '../core/types/index.js'
 
 /** A request as the route handlers see it. */
 export interface AuthRouteRequest {

@@ -2,7 +2,7 @@
  * Users as the auth routes see them: the default claims of a user, what `/me` may show, and the
  * password module (loaded on the first login only, so the core stays free of argon2).
  */
-import type { ClaimsInput, DefaultClaims } from '../core/types.js'
+import type { ClaimsInput, DefaultClaims } from '../core/types/index.js'
 import type { AuthRouteOptions } from './types.js'
 
 /** What the routes use of `tokenward/password`. */

@@ -9,7 +9,7 @@ import { authRouter } from '../../src/adapters/express.js'
 import tokenward from '../../src/adapters/fastify.js'
 import { authRoutes } from '../../src/adapters/hono.js'
 import { type AuthOptions, createAuth } from '../../src/index.js'
-import { redisStore } from '../../src/stores/redis.js'
+import { redisStore } from '../../src/stores/redis/index.js'
 import { SECRET } from '../helpers.js'
 
 const ed = generateKeyPairSync('ed25519')

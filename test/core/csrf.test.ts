@@ -2,8 +2,8 @@
 import { createHmac, generateKeyPairSync } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { resolveCookies, sessionOf } from '../../src/core/cookies.js'
-import { CSRF_KEYS, type CsrfKeys, csrfKeys, portableHmacSha256 } from '../../src/core/csrf.js'
+import { resolveCookies, sessionOf } from '../../src/core/credentials/cookies.js'
+import { CSRF_KEYS, type CsrfKeys, csrfKeys, portableHmacSha256 } from '../../src/core/credentials/csrf.js'
 import { createAuth } from '../../src/index.js'
 
 const SECRET = 'csrf-test-secret-at-least-32-bytes-long!!'

@@ -8,7 +8,7 @@ import {
   createPortableVerifier,
   createVerifier,
   type KeyMaterial,
-} from '../../src/core/signature.js'
+} from '../../src/core/keys/signature.js'
 import { createAuth } from '../../src/index.js'
 
 const SECRET = 'backend-test-secret-at-least-32-bytes!!'

@@ -25,7 +25,7 @@ it('type-checks every TypeScript block in the README and docs/', () => {
     express: 'src/adapters/express.ts',
     fastify: 'src/adapters/fastify.ts',
     hono: 'src/adapters/hono.ts',
-    redis: 'src/stores/redis.ts',
+    redis: 'src/stores/redis/index.ts',
     password: 'src/password/index.ts',
     testing: 'src/testing/index.ts',
   })) {

@@ -8,7 +8,7 @@ import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { type AuthEvent, createAuth, createAuthRoutes, type TokenStore } from '../../src/index.js'
 import { hashPassword } from '../../src/password/index.js'
-import { redisStore } from '../../src/stores/redis.js'
+import { redisStore } from '../../src/stores/redis/index.js'
 import { codeOf, SECRET } from '../helpers.js'
 import { type RedisServer, startRedis } from '../setup/redis.js'
 

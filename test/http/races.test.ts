@@ -5,7 +5,7 @@
 import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { TokenStore } from '../../src/index.js'
-import { redisStore } from '../../src/stores/redis.js'
+import { redisStore } from '../../src/stores/redis/index.js'
 import { makeAuth, type RunningApp, startApp } from '../adapters/apps.js'
 
 const url = inject('redisUrl')

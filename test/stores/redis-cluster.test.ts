@@ -5,7 +5,7 @@ import { Cluster } from 'ioredis'
 import { createCluster } from 'redis'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { type AuthError, createAuth } from '../../src/index.js'
-import { type RedisStoreOptions, redisStore } from '../../src/stores/redis.js'
+import { type RedisStoreOptions, redisStore } from '../../src/stores/redis/index.js'
 import { runTokenStoreConformance } from '../../src/testing/index.js'
 
 const nodes = inject('redisCluster')

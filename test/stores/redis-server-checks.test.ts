@@ -6,7 +6,7 @@ import { Redis } from 'ioredis'
 import { createClient } from 'redis'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { AuthError, createAuth } from '../../src/index.js'
-import { type RedisStoreOptions, redisStore } from '../../src/stores/redis.js'
+import { type RedisStoreOptions, redisStore } from '../../src/stores/redis/index.js'
 import type { TokenStore } from '../../src/stores/types.js'
 import { type RedisServer, redisServerBin, type StartRedisOptions, startRedis } from '../setup/redis.js'
 

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis'
 import { createClient } from 'redis'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { AuthError, createAuth } from '../../src/index.js'
-import { redisStore } from '../../src/stores/redis.js'
+import { redisStore } from '../../src/stores/redis/index.js'
 import { runTokenStoreConformance } from '../../src/testing/index.js'
 import { startRedis } from '../setup/redis.js'
 

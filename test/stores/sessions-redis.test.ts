@@ -6,7 +6,7 @@ import { Cluster, Redis } from 'ioredis'
 import { createClient } from 'redis'
 import { afterAll, afterEach, describe, expect, inject, it, vi } from 'vitest'
 import { createAuth } from '../../src/index.js'
-import { redisStore } from '../../src/stores/redis.js'
+import { redisStore } from '../../src/stores/redis/index.js'
 import type { SessionRecord } from '../../src/stores/types.js'
 
 const url = inject('redisUrl')

@@ -8,9 +8,9 @@ import {
   COOKIE_PREFIX_SECURE,
   DEFAULT_COOKIE_NAMES,
   DEFAULT_CSRF_HEADER,
-} from './constants.js'
+} from '../lib/constants.js'
+import { decodeBase64urlText } from '../lib/encoding.js'
 import { type CsrfKeys, processCsrfKeys } from './csrf.js'
-import { decodeBase64urlText } from './encoding.js'
 
 /** Cookie mode settings (`cookies: true` takes every default). */
 export interface CookieOptions {

@@ -19,9 +19,10 @@
  * workers, where Web Crypto is async only) a small portable SHA-256 (FIPS 180-4) does the same
  * computation, tested against node:crypto and the RFC 4231 vectors.
  */
-import { CSRF_KEY_LABEL, CSRF_TOKEN_LABEL } from './constants.js'
-import { encodeBase64url, utf8 } from './encoding.js'
-import type { KeyOptions } from './keys.js'
+
+import type { KeyOptions } from '../keys/index.js'
+import { CSRF_KEY_LABEL, CSRF_TOKEN_LABEL } from '../lib/constants.js'
+import { encodeBase64url, utf8 } from '../lib/encoding.js'
 
 /** Makes and checks the CSRF tokens of one Auth. */
 export interface CsrfKeys {

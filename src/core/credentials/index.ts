@@ -4,9 +4,10 @@
  * cookie-authenticated unsafe methods, and header access over both header shapes (Fetch
  * `Headers`, Node's record).
  */
-import { SAFE_METHODS } from './constants.js'
+
+import { AuthError } from '../errors.js'
+import { SAFE_METHODS } from '../lib/constants.js'
 import { csrfValid, parseCookies, type ResolvedCookies } from './cookies.js'
-import { AuthError } from './errors.js'
 import type { CredentialSource, CredentialsInput, HeadersInput } from './types.js'
 
 /** Reads one header from either header shape. */

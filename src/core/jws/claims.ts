@@ -2,7 +2,7 @@
  * Claim checks (RFC 7519 §4.1, RFC 8725 §3.8–3.10): time claims with a clock tolerance, issuer,
  * audience, and the claims each token kind requires. Pure functions of the payload and the rules.
  */
-import { AuthError } from './errors.js'
+import { AuthError } from '../errors.js'
 import type { TokenKind, VerifyProfile } from './tokens.js'
 
 /** The registered claims tokenward sets on every token it issues. */

@@ -3,16 +3,17 @@
  * in the order of RFC 8725 and DESIGN.md: length → three base64url segments → header → algorithm
  * allowlist → key → signature. Nothing here trusts the token to choose a key.
  */
-import { TYP_ACCESS, TYP_ONE_TIME, TYP_REFRESH } from './constants.js'
+
+import { AuthError } from '../errors.js'
+import type { KeySet, ResolvedKey } from '../keys/index.js'
+import { TYP_ACCESS, TYP_ONE_TIME, TYP_REFRESH } from '../lib/constants.js'
 import {
   decodeBase64urlNumber,
   decodeBase64urlText,
   encodeBase64url,
   encodeBase64urlNumber,
   isCanonicalBase64url,
-} from './encoding.js'
-import { AuthError } from './errors.js'
-import type { KeySet, ResolvedKey } from './keys.js'
+} from '../lib/encoding.js'
 
 /** The three kinds of token tokenward issues. */
 export type TokenKind = 'access' | 'refresh' | 'one_time'

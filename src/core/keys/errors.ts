@@ -1,11 +1,11 @@
 /**
  * What a key option that is wrong gets told: the option, what it holds, and what to write instead.
- * Only messages live here (keys.ts decides what is wrong); a newcomer's first key mistakes — a PEM
+ * Only messages live here (keys/index.ts decides what is wrong); a newcomer's first key mistakes — a PEM
  * of another format or algorithm, a JWK without `alg`, a key set where its URL belongs — should
  * never surface as a bare error from jose or Web Crypto.
  */
 import type { JWK } from 'jose'
-import type { AsymmetricAlgorithm, KeyOptions } from './key-types.js'
+import type { AsymmetricAlgorithm, KeyOptions } from './types.js'
 
 /** `a string`, `a number`, `null`, `an array` … for error messages. */
 export function kindOf(value: unknown): string {

@@ -3,18 +3,11 @@
  * `createAuth` runs; verification later only picks an already-built verifier.
  */
 import { calculateJwkThumbprint, exportJWK, importJWK, importPKCS8, importSPKI, type JWK } from 'jose'
-import type { ErrorSink } from './boundary.js'
-import { keyImportError } from './key-errors.js'
-import {
-  indexKeys,
-  isCryptoKey,
-  isHmac,
-  isJwk,
-  publicOnly,
-  refuseWeakRsa,
-  secretBytes,
-} from './key-material.js'
-import { externalKeySet } from './key-sources.js'
+import type { ErrorSink } from '../errors.js'
+import { keyImportError } from './errors.js'
+import { indexKeys, isCryptoKey, isHmac, isJwk, publicOnly, refuseWeakRsa, secretBytes } from './material.js'
+import { type Algorithm, createSigner, createVerifier, type KeyMaterial } from './signature.js'
+import { externalKeySet } from './sources.js'
 import type {
   AsymmetricAlgorithm,
   JSONWebKeySet,
@@ -22,12 +15,11 @@ import type {
   KeyOptions,
   KeySet,
   ResolvedKey,
-} from './key-types.js'
-import { type Algorithm, createSigner, createVerifier, type KeyMaterial } from './signature.js'
+} from './types.js'
 
-export { keyMaterialKind } from './key-material.js'
-export { isPrivateKeyInput, validateKeyOptions } from './key-options.js'
-export * from './key-types.js'
+export { keyMaterialKind } from './material.js'
+export { isPrivateKeyInput, validateKeyOptions } from './options.js'
+export * from './types.js'
 
 async function importAsymmetric(
   value: string | CryptoKey | JWK,

@@ -3,10 +3,10 @@
  * members, RSA key size (RFC 7518 §3.3), and the index of a key set.
  */
 import type { JWK } from 'jose'
-import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS } from './constants.js'
-import { decodeBase64url, utf8 } from './encoding.js'
-import type { AsymmetricAlgorithm, HmacAlgorithm, KeySet, ResolvedKey } from './key-types.js'
+import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS } from '../lib/constants.js'
+import { decodeBase64url, utf8 } from '../lib/encoding.js'
 import type { Algorithm } from './signature.js'
+import type { AsymmetricAlgorithm, HmacAlgorithm, KeySet, ResolvedKey } from './types.js'
 export const MIN_HMAC_BYTES: Record<HmacAlgorithm, number> = { HS256: 32, HS384: 48, HS512: 64 }
 export const PUBLIC_MEMBERS: Record<string, readonly string[]> = {
   RSA: ['kty', 'n', 'e'],

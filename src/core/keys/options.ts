@@ -1,5 +1,5 @@
-import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS } from './constants.js'
-import { algorithmOfJwk, keySourceMessage, kindOf } from './key-errors.js'
+import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS } from '../lib/constants.js'
+import { algorithmOfJwk, keySourceMessage, kindOf } from './errors.js'
 import {
   isAsymmetric,
   isCryptoKey,
@@ -8,9 +8,9 @@ import {
   refuseKeyMaterial,
   refuseWeakRsa,
   secretBytes,
-} from './key-material.js'
+} from './material.js'
 
-import type { KeyInput, KeyOptions } from './key-types.js'
+import type { KeyInput, KeyOptions } from './types.js'
 // --- construction-time checks -----------------------------------------------------------------------------
 
 /** True when `keys[i]` can sign: an HMAC secret or a private key (PEM PKCS#8, JWK with `d`, CryptoKey). */

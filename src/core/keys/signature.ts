@@ -8,7 +8,7 @@
  * edge unchanged. Web Crypto runs each HMAC as a thread-pool job; node:crypto answers in the same
  * turn, about 15× faster for HS256 on Node 20 (docs/benchmarks.md).
  */
-import { decodeBase64url, encodeBase64url, utf8 } from './encoding.js'
+import { decodeBase64url, encodeBase64url, utf8 } from '../lib/encoding.js'
 
 export type Algorithm =
   | 'HS256'

@@ -3,14 +3,12 @@
  * verify-only. The unverified `iss` only picks the key set; the signature must verify with it.
  */
 import { createRemoteJWKSet, importJWK, type JWK, type JWTHeaderParameters } from 'jose'
-import { callbackFailure, type ErrorSink } from './boundary.js'
-import { ASYMMETRIC_ALGORITHMS } from './constants.js'
-import { toSeconds } from './duration.js'
-import { AuthError } from './errors.js'
-import { indexKeys, isCryptoKey, isJwk, isWeakRsa, MIN_RSA_BITS, publicOnly } from './key-material.js'
-
-import type { KeyLookup, KeyOptions, KeySet, ResolvedKey } from './key-types.js'
+import { AuthError, callbackFailure, type ErrorSink } from '../errors.js'
+import { ASYMMETRIC_ALGORITHMS } from '../lib/constants.js'
+import { toSeconds } from '../lib/duration.js'
+import { indexKeys, isCryptoKey, isJwk, isWeakRsa, MIN_RSA_BITS, publicOnly } from './material.js'
 import { type Algorithm, createVerifier } from './signature.js'
+import type { KeyLookup, KeyOptions, KeySet, ResolvedKey } from './types.js'
 
 const ERR_NO_KEY = new Set([
   'ERR_JWKS_NO_MATCHING_KEY',

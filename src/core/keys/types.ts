@@ -1,7 +1,7 @@
-/** The types of keys and key sets (public ones are re-exported by keys.ts). */
+/** The types of keys and key sets (public ones are re-exported by keys/index.ts). */
 import type { JWK } from 'jose'
-import type { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS } from './constants.js'
-import type { Duration } from './duration.js'
+import type { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS } from '../lib/constants.js'
+import type { Duration } from '../lib/duration.js'
 import type { Algorithm, Backend, Signer, Verifier } from './signature.js'
 
 export type { Algorithm } from './signature.js'

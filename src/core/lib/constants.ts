@@ -38,8 +38,8 @@ export const COOKIE_PREFIX_SECURE = '__Secure-'
 export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 /**
- * Labels of the signed double-submit CSRF token (core/csrf.ts). They contain `:` and `/`, which
- * base64url never does, so neither HMAC input can ever equal a JWS signing input.
+ * Labels of the signed double-submit CSRF token (core/credentials/csrf.ts). They contain `:` and
+ * `/`, which base64url never does, so neither HMAC input can ever equal a JWS signing input.
  */
 export const CSRF_KEY_LABEL = 'tokenward/csrf-key/v1'
 export const CSRF_TOKEN_LABEL = 'tokenward/csrf/v1:'

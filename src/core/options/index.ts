@@ -6,7 +6,11 @@
  *
  * The small validators at the top are shared with the HTTP layer's route options.
  */
-import { SESSION_STORE_METHODS, type TokenStore } from '../stores/types.js'
+import { SESSION_STORE_METHODS, type TokenStore } from '../../stores/types.js'
+import type { ResolvedCookies } from '../credentials/cookies.js'
+import { type CsrfKeys, csrfKeys } from '../credentials/csrf.js'
+import type { VerifyProfile } from '../jws/tokens.js'
+import { isPrivateKeyInput, validateKeyOptions } from '../keys/index.js'
 import {
   DEFAULT_ACCESS_TTL,
   DEFAULT_CLOCK_TOLERANCE,
@@ -18,13 +22,9 @@ import {
   DPOP_ALGORITHMS,
   DPOP_NONCE_KEY_LABEL,
   DPOP_NONCE_LABEL,
-} from './constants.js'
-import type { ResolvedCookies } from './cookies.js'
-import { type CsrfKeys, csrfKeys } from './csrf.js'
-import { utf8 } from './encoding.js'
-import { isPrivateKeyInput, validateKeyOptions } from './keys.js'
-import type { VerifyProfile } from './tokens.js'
-import type { AuthOptions, ClientOptions } from './types.js'
+} from '../lib/constants.js'
+import { utf8 } from '../lib/encoding.js'
+import type { AuthOptions, ClientOptions } from '../types/index.js'
 
 import {
   booleanOption,
@@ -49,7 +49,7 @@ export {
   stringOption,
 } from './validate.js'
 
-/** The CSRF keys of a `createAuth` configuration (see core/csrf.ts). */
+/** The CSRF keys of a `createAuth` configuration (see core/credentials/csrf.ts). */
 function csrfOption(options: AuthOptions<object, unknown>): CsrfKeys {
   const cookies = options.cookies
   const csrfSecret = typeof cookies === 'object' && cookies !== null ? cookies.csrfSecret : undefined
@@ -118,7 +118,7 @@ export interface ResolvedOptions {
   clients: Readonly<Record<string, ClientOptions>> | undefined
   clientId: string | undefined
   cookies: ResolvedCookies | undefined
-  /** Makes and checks the signed CSRF tokens of cookie mode (derived from the keys; core/csrf.ts). */
+  /** Makes and checks the signed CSRF tokens of cookie mode (derived from the keys; core/credentials/csrf.ts). */
   csrf: CsrfKeys
   /** Verified-token cache size; 0 = off. */
   cacheEntries: number

@@ -1,7 +1,12 @@
-import { type CookieOptions, isResolvedCookies, type ResolvedCookies, resolveCookies } from './cookies.js'
-import type { CsrfKeys } from './csrf.js'
-import { type Duration, toSeconds } from './duration.js'
-import { utf8 } from './encoding.js'
+import {
+  type CookieOptions,
+  isResolvedCookies,
+  type ResolvedCookies,
+  resolveCookies,
+} from '../credentials/cookies.js'
+import type { CsrfKeys } from '../credentials/csrf.js'
+import { type Duration, toSeconds } from '../lib/duration.js'
+import { utf8 } from '../lib/encoding.js'
 
 /** Edit distance, for "did you mean" hints. */
 function distance(a: string, b: string): number {

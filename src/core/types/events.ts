@@ -1,5 +1,5 @@
-/** The audit events `onEvent` receives (re-exported by types.ts). */
-import type { TokenKind } from './tokens.js'
+/** The audit events `onEvent` receives (re-exported by types/index.ts). */
+import type { TokenKind } from '../jws/tokens.js'
 
 /** An audit event. Never carries a token or a password. */
 export type AuthEvent = {

@@ -3,23 +3,20 @@
  * here; each operation module (verify, authenticate, issue, refresh, revoke, one-time) implements
  * one part of {@link Auth}.
  */
-import type { TokenStore } from '../stores/types.js'
-import type { RegisteredClaims } from './claims.js'
-import type { CookieOptions, ResolvedCookies } from './cookies.js'
-import type { Duration } from './duration.js'
+import type { TokenStore } from '../../stores/types.js'
+import type { CookieOptions, ResolvedCookies } from '../credentials/cookies.js'
+import type { CredentialSource, CredentialsInput } from '../credentials/types.js'
+import type { Requirement, RoleHierarchy } from '../guards.js'
+import type { RegisteredClaims } from '../jws/claims.js'
+import type { VerifyProfile } from '../jws/tokens.js'
+import type { JSONWebKeySet, KeyOptions } from '../keys/index.js'
+import type { Duration } from '../lib/duration.js'
 import type { AuthEvent } from './events.js'
-import type { Requirement, RoleHierarchy } from './guards.js'
-import type { JSONWebKeySet, KeyOptions } from './keys.js'
-import type { IssueOptions, Session } from './session-types.js'
-import type { VerifyProfile } from './tokens.js'
+import type { IssueOptions, Session } from './sessions.js'
 
+export type { CredentialSource, CredentialsInput, HeadersInput } from '../credentials/types.js'
 export type { AuthEvent } from './events.js'
-export type { IssueOptions, Session } from './session-types.js'
-
-/** Request headers as a Fetch `Headers` or a Node-style record (lower-case names). */
-export type HeadersInput =
-  | { get(name: string): string | null }
-  | Record<string, string | string[] | undefined>
+export type { IssueOptions, Session } from './sessions.js'
 
 /** Claims an app puts in tokens when it does not declare its own type. */
 export interface DefaultClaims {
@@ -68,12 +65,6 @@ export interface TokenPair {
   refreshExpiresIn: number
 }
 
-/**
- * Where the credentials of a request came from: the `Authorization` header (or a token string),
- * the access cookie, or a place the application chose (an adapter's `getToken`, `{ token }`).
- */
-export type CredentialSource = 'header' | 'cookie' | 'custom'
-
 /** What `authenticate` returns: the token, its claims, the user, and the roles and scopes it grants. */
 export interface AuthContext<C extends object = DefaultClaims, U = AccessClaims<C>> {
   /** The access token (never log it). */
@@ -85,40 +76,6 @@ export interface AuthContext<C extends object = DefaultClaims, U = AccessClaims<
   scopes: string[]
   source: CredentialSource
 }
-
-/**
- * Credentials to authenticate: a Fetch `Request`, a raw token string, or the header values an
- * adapter read from its framework's request.
- */
-export type CredentialsInput =
-  | string
-  | Request
-  | {
-      /** The request headers (Fetch `Headers` or a Node-style record); `authorization`, `cookie` and the CSRF header are read from them. */
-      headers: HeadersInput
-      /** The HTTP method (cookie mode checks CSRF on unsafe methods). */
-      method?: string | undefined
-      /** The request URL, scheme + host + path (RFC 9449 `htu`); read only for `Authorization: DPoP`. */
-      url?: string | undefined
-    }
-  | {
-      /** The `Authorization` header value. */
-      authorization?: string | null | undefined
-      /** The `Cookie` header value (read only in cookie mode). */
-      cookie?: string | null | undefined
-      /** The HTTP method (cookie mode checks CSRF on unsafe methods). */
-      method?: string | undefined
-      /** The CSRF header value (cookie mode). */
-      csrfToken?: string | null | undefined
-      /** The `DPoP` proof header value (RFC 9449). */
-      dpop?: string | null | undefined
-      /** The request URL, scheme + host + path (RFC 9449 `htu`); read only for `Authorization: DPoP`. */
-      url?: string | undefined
-    }
-  | {
-      /** A token the application found itself (an adapter's `getToken`): source `custom`, no CSRF check. */
-      token: string
-    }
 
 /** Options of {@link createAuth}. */
 export interface AuthOptions<C extends object = DefaultClaims, U = AccessClaims<C>> extends KeyOptions {

@@ -1,4 +1,4 @@
-/** What a session is, and what a login tells about its client (re-exported by types.ts). */
+/** What a session is, and what a login tells about its client (re-exported by types/index.ts). */
 
 /** What a login knows of the client, kept in its session record (`issueTokens`' second argument). */
 export interface IssueOptions {

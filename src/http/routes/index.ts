@@ -5,7 +5,7 @@
  */
 import { applyRealm } from '../../core/context.js'
 import { isAuthError } from '../../core/errors.js'
-import type { Auth, ClaimsInput } from '../../core/types.js'
+import type { Auth, ClaimsInput } from '../../core/types/index.js'
 import { parseBody } from '../body.js'
 import { oauthErrorResponse } from '../oauth.js'
 import { authOpenApi } from '../openapi.js'

@@ -3,9 +3,9 @@
  * lookup → reserve it against the user id too → password check (the same work for an unknown
  * user) → give the reservation back on success → re-hash when due → a new token pair.
  */
-import { getHeader } from '../../core/credentials.js'
+import { getHeader } from '../../core/credentials/index.js'
 import { AuthError } from '../../core/errors.js'
-import { randomId } from '../../core/tokens.js'
+import { randomId } from '../../core/jws/tokens.js'
 import { clientAddress } from '../address.js'
 import { badRequest, stringField } from '../body.js'
 import { tokenRequestKey, withNonce } from '../dpop.js'

@@ -4,9 +4,9 @@
  * refresh token stops minting pairs even when only the access token was sent. An expired token
  * still names its session (its signature must check out).
  */
-import { credentialsOf, getHeader } from '../../core/credentials.js'
+import { credentialsOf, getHeader } from '../../core/credentials/index.js'
 import { AuthError, isAuthError } from '../../core/errors.js'
-import { decodePayload, parseToken } from '../../core/tokens.js'
+import { decodePayload, parseToken } from '../../core/jws/tokens.js'
 import { noContent } from '../response.js'
 import type { RouteContext } from '../route-context.js'
 import { clearCookies, credentialsOfRequest, refreshTokenOf } from '../session-cookies.js'

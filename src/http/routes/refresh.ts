@@ -1,7 +1,7 @@
 /** `POST /refresh` (and the refresh grant of `POST /token`): the refresh token from the body or cookie. */
 
 import { AuthError } from '../../core/errors.js'
-import type { ClaimsInput } from '../../core/types.js'
+import type { ClaimsInput } from '../../core/types/index.js'
 import { badRequest } from '../body.js'
 import { tokenRequestKey, withNonce } from '../dpop.js'
 import type { RouteContext } from '../route-context.js'

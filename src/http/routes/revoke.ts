@@ -6,7 +6,7 @@
  * token issued to another client is refused.
  */
 import { isAuthError } from '../../core/errors.js'
-import { decodePayload, parseToken } from '../../core/tokens.js'
+import { decodePayload, parseToken } from '../../core/jws/tokens.js'
 import { stringField } from '../body.js'
 import { authenticateClient } from '../clients.js'
 import { oauthError } from '../oauth.js'

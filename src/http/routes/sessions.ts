@@ -9,7 +9,7 @@
  */
 import { AuthError } from '../../core/errors.js'
 import { missingSessionMethods } from '../../core/sessions.js'
-import type { AuthContext, Session } from '../../core/types.js'
+import type { AuthContext, Session } from '../../core/types/index.js'
 import { json, NO_STORE, noContent } from '../response.js'
 import type { RouteContext } from '../route-context.js'
 import { clearCookies, credentialsOfRequest } from '../session-cookies.js'

@@ -1,5 +1,5 @@
-import { memorySessions } from './memory-sessions.js'
-import type { CutoffCheck, TokenStore } from './types.js'
+import type { CutoffCheck, TokenStore } from '../types.js'
+import { memorySessions } from './sessions.js'
 
 /**
  * Options of {@link memoryStore}.

@@ -5,7 +5,7 @@
  * full bound refuses the new record (the login fails closed) rather than forget a live one, which
  * would hide a signed-in device from "sign out other devices".
  */
-import type { SessionRecord, SessionStore } from './types.js'
+import type { SessionRecord, SessionStore } from '../types.js'
 
 /** The session part of a memory store, and what the store's sweep and bound need of it. */
 export interface MemorySessions extends SessionStore {

@@ -1,4 +1,4 @@
-import type { IORedisLike, NodeRedisClusterLike, NodeRedisLike, RedisStoreOptions } from './redis-types.js'
+import type { IORedisLike, NodeRedisClusterLike, NodeRedisLike, RedisStoreOptions } from './types.js'
 
 // KEYS[1] cutoff key; ARGV = at, expiresAt ms
 export const SET_CUTOFF = `

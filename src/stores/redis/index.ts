@@ -12,14 +12,14 @@
  *   refuses to work on it unless told otherwise; no persistence at all earns a warning.
  * - A call that fails or exceeds `timeoutMs` rejects; the core answers 503 `store_unavailable`.
  * - On a single server the answers of that check are cached in the process and kept exact by
- *   Redis (`CLIENT TRACKING`, see `./redis-cache.ts`): a known answer costs no round trip.
+ *   Redis (`CLIENT TRACKING`, see `./verdict-cache/cache.ts`): a known answer costs no round trip.
  *
  * @packageDocumentation
  */
-import type { CutoffCheck } from '../stores/types.js'
-import { redisSessions } from './redis-sessions.js'
-import { storeCache } from './redis-store-cache.js'
-import type { RedisStoreOptions, RedisTokenStore } from './redis-types.js'
+import type { CutoffCheck } from '../types.js'
+import { redisSessions } from './sessions.js'
+import type { RedisStoreOptions, RedisTokenStore } from './types.js'
+import { storeCache } from './verdict-cache/store.js'
 
 export type {
   IORedisLike,
@@ -27,7 +27,7 @@ export type {
   NodeRedisLike,
   RedisStoreOptions,
   RedisTokenStore,
-} from './redis-types.js'
+} from './types.js'
 
 import {
   clientOf,
@@ -39,9 +39,9 @@ import {
   ServerRefusal,
   serverFacts,
   toText,
-} from './redis-connection.js'
+} from './connection.js'
 
-export type { RedisCacheOptions, RedisCacheStats } from './redis-cache.js'
+export type { RedisCacheOptions, RedisCacheStats } from './verdict-cache/cache.js'
 
 /**
  * Creates the Redis store.
@@ -188,7 +188,7 @@ export function redisStore(options: RedisStoreOptions): RedisTokenStore {
   }
   const eval_ = (script: string, key: string, args: string[]) =>
     command(key, ['EVAL', script, '1', key, ...args])
-  // The verdict cache (redis-cache.ts); a pass-through where the client cannot have one.
+  // The verdict cache (verdict-cache/cache.ts); a pass-through where the client cannot have one.
   const cache = storeCache(options.client, options.cache, { prefix, timeoutMs, send: command, warnOnce })
   /** Verdict of the MGET values: the ids' marks, then the cutoff. */
   const verdict = (values: readonly unknown[], count: number, cutoff: CutoffCheck | undefined) => {
@@ -219,7 +219,7 @@ export function redisStore(options: RedisStoreOptions): RedisTokenStore {
   }
 
   return {
-    // Session records (redis-sessions.ts): two keys per subject under the subject's hash tag.
+    // Session records (sessions.ts): two keys per subject under the subject's hash tag.
     ...redisSessions({ command, subjectKey: (subject) => `${prefix}{${fnv1a(subject)}}`, unexpected }),
     ready: () => withTimeout(serverChecked() ?? Promise.resolve()),
     cacheStats: () => cache.stats(),

@@ -12,7 +12,7 @@
  * record is saved or the list is read; both keys expire (PXAT) with their latest record, so
  * nothing outlives the sessions it describes.
  */
-import type { SessionRecord, SessionStore } from './types.js'
+import type { SessionRecord, SessionStore } from '../types.js'
 
 // Shared by every script: prune(now) drops the expired ids and their fields; keep(key, exp) makes
 // `key` live at least until `exp` (PEXPIRETIME: -1 no expiry, -2 no key — both below any exp).
@@ -72,7 +72,7 @@ redis.call('HDEL', rec, 'd:' .. id, 'u:' .. id)
 if score and tonumber(score) > tonumber(ARGV[2]) then return 1 end
 return 0`
 
-/** What the session methods need of the store around them (redis.ts). */
+/** What the session methods need of the store around them (index.ts). */
 export interface RedisSessionDeps {
   /** Sends a command about `firstKey` (a cluster routes it to that key's slot), with the store's timeout. */
   command(firstKey: string, args: string[]): Promise<unknown>

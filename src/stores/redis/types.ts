@@ -1,6 +1,6 @@
-/** The client shapes and options of tokenward/redis (re-exported by redis.ts). */
-import type { TokenStore } from '../stores/types.js'
-import type { RedisCacheOptions, RedisCacheStats } from './redis-cache.js'
+/** The client shapes and options of tokenward/redis (re-exported by index.ts). */
+import type { TokenStore } from '../types.js'
+import type { RedisCacheOptions, RedisCacheStats } from './verdict-cache/cache.js'
 
 /** The node-redis client shape tokenward uses (`createClient()` from `redis` v4, v5, v6). */
 export interface NodeRedisLike {

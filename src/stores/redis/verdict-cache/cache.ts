@@ -46,7 +46,7 @@ import {
   text,
   unref,
   within,
-} from './redis-tracker.js'
+} from './invalidations.js'
 
 /** Options of the verdict cache: `redisStore({ client, cache: { maxEntries } })`. */
 export interface RedisCacheOptions {

@@ -1,5 +1,5 @@
 /**
- * The invalidation connection of redisStore's verdict cache (redis-cache.ts): one extra
+ * The invalidation connection of redisStore's verdict cache (cache.ts): one extra
  * connection per client that asks Redis for CLIENT TRACKING … BCAST announcements of every change
  * under the store's prefixes, for node-redis and ioredis alike.
  */

@@ -1,10 +1,10 @@
 /**
- * How redisStore uses its verdict cache (redis-cache.ts): the key memo of the request path and
+ * How redisStore uses its verdict cache (cache.ts): the key memo of the request path and
  * the pass-through where the client cannot have a cache (a cluster, `cache: false`).
  */
 
-import { type RedisCacheStats, verdictCache } from './redis-cache.js'
-import { DEFAULT_MAX_ENTRIES, isRecord, type Send, trackerSource } from './redis-tracker.js'
+import { type RedisCacheStats, verdictCache } from './cache.js'
+import { DEFAULT_MAX_ENTRIES, isRecord, type Send, trackerSource } from './invalidations.js'
 
 /** What `redisStore` uses: the cache where the client can have one, else a pass-through. */
 export interface StoreCache {
