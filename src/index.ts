@@ -76,4 +76,13 @@ export type {
   RateLimitOptions,
 } from './http/types.js'
 export { type MemoryStoreOptions, memoryStore } from './stores/memory/index.js'
-export type { CutoffCheck, SessionRecord, SessionStore, TokenStore } from './stores/types.js'
+export type {
+  CutoffCheck,
+  RefreshSpend,
+  SaveSessionOptions,
+  SessionPage,
+  SessionRecord,
+  SessionStore,
+  SpendVerdict,
+  TokenStore,
+} from './stores/types.js'

@@ -79,6 +79,7 @@ export interface SessionStore {
    * that resolves to `undefined` did not apply the cap: the core then ends the oldest sessions
    * itself, one call at a time (not atomic: concurrent logins may pass the cap by a few).
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: stores written before the cap resolve to void
   saveSession(record: SessionRecord, options?: SaveSessionOptions): Promise<string[] | undefined | void>
   /**
    * Raise the record's `lastUsedAt` and `expiresAt` (each only if later) and keep it until the new
