@@ -59,6 +59,8 @@ export type {
   RevokeOptions,
   Session,
   StandardSchemaV1,
+  StepUpOptions,
+  StepUpTokens,
   TokenPair,
 } from './core/types/index.js'
 export { clientAddress, rateLimitAddress } from './http/address.js'

@@ -1,5 +1,5 @@
 /**
- * What the three adapters share (internal): the synchronous-capable authenticate, the checks that
+ * What the adapters share (internal): the synchronous-capable authenticate, the checks that
  * catch wiring mistakes at start-up, the adapter options, optional authentication, CORS preflight,
  * guards, the capped body read, and the error boundary on the framework side — an AuthError is
  * answered (or passed on with `passErrors`), anything else goes to the framework's own error
@@ -12,8 +12,8 @@
  * @packageDocumentation
  */
 import { authenticateThen } from '../core/authenticate.js'
+import { csrfKeysOf } from '../core/context.js'
 import type { CookieOptions } from '../core/credentials/cookies.js'
-import { csrfKeysOf } from '../core/credentials/csrf.js'
 import { AuthError, isAuthError } from '../core/errors.js'
 import type { Requirement } from '../core/guards.js'
 import { type Duration, toSeconds } from '../core/lib/duration.js'
@@ -238,6 +238,15 @@ export function guardCall(name: string, names: readonly string[]): string {
 
 // Body-too-large errors: their answer also closes the connection, so the rest of the body is not read.
 const closing = new WeakSet<object>()
+
+/** An answer of the auth routes or of an error as a Fetch `Response` (Hono, tokenward/fetch). */
+export function webResponse(answer: AuthRouteResponse): Response {
+  const headers = new Headers(answer.headers)
+  for (const cookie of answer.cookies) headers.append('Set-Cookie', cookie)
+  if (answer.body === undefined) return new Response(null, { status: answer.status, headers })
+  headers.set('Content-Type', 'application/json; charset=utf-8')
+  return new Response(JSON.stringify(answer.body), { status: answer.status, headers })
+}
 
 /**
  * The answer for an error on the framework side of the boundary: an AuthError's own answer, or

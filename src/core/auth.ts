@@ -5,16 +5,14 @@
  * sessions.ts.
  */
 import { memoryStore } from '../stores/memory/index.js'
-import { AUTHENTICATE_NOW, authenticateNow, authorize } from './authenticate.js'
-import { type AuthCore, type KeyRing, keysOf } from './context.js'
-import { CSRF_KEYS } from './credentials/csrf.js'
-import { DPOP_ROUTES, dpopRoutes } from './dpop.js'
-import { issueTokens, stepUp } from './issue.js'
+import { authenticateNow, authorize } from './authenticate.js'
+import { type AuthCore, attachCore, type KeyRing, keysOf } from './context.js'
+import { issueTokens } from './issue.js'
 import { VerifiedTokenCache } from './jws/cache.js'
 import { loadKeySet, publicJwks } from './keys/index.js'
 import { consumeOneTimeToken, issueOneTimeToken } from './one-time.js'
 import { resolveOptions } from './options/index.js'
-import { refresh } from './refresh.js'
+import { refresh, stepUp } from './refresh.js'
 import { revoke, revokeSubject } from './revoke.js'
 import { listSessions, revokeOtherSessions, revokeSession } from './sessions.js'
 import type { AccessClaims, Auth, AuthEvent, AuthOptions, DefaultClaims } from './types/index.js'
@@ -124,7 +122,8 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
     async ready() {
       await core.keys.ready
     },
-    stepUp: (claims, extra) => stepUp(core, claims, extra as Record<string, unknown> | undefined),
+    stepUp: (claims, extra, stepUpOptions) =>
+      stepUp(core, claims, extra as Record<string, unknown> | undefined, stepUpOptions),
     issueTokens: (claims, issueOptions) => issueTokens(core, claims, issueOptions),
     verifyAccessToken: (token) => verify(core, token, 'access') as Promise<AccessClaims<object>>,
     verifyRefreshToken: (token) =>
@@ -134,7 +133,9 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
     },
     authorize: (ctx, requirement) => authorize(core, ctx.claims as Record<string, unknown>, requirement),
     refresh: (token, refreshOptions) => refresh(core, token, refreshOptions),
-    revoke: (token, revokeOptions) => revoke(core, token, revokeOptions),
+    async revoke(token, revokeOptions) {
+      await revoke(core, token, revokeOptions)
+    },
     revokeSubject: (sub) => revokeSubject(core, sub),
     listSessions: (sub, currentSessionId) => listSessions(core, sub, currentSessionId),
     revokeSession: (sub, sessionId) => revokeSession(core, sub, sessionId),
@@ -149,13 +150,7 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
       core.cache?.clear()
     },
   }
-  // The signed CSRF tokens of cookie mode, for the auth routes and the adapters (core/credentials/csrf.ts).
-  Object.defineProperty(auth, CSRF_KEYS, { value: settings.csrf })
-  // DPoP proofs of token requests and the nonce, for the auth routes (core/dpop.ts).
-  Object.defineProperty(auth, DPOP_ROUTES, { value: dpopRoutes(core) })
-  Object.defineProperty(auth, AUTHENTICATE_NOW, {
-    value: (input: Parameters<typeof authenticateNow>[1], o: Parameters<typeof authenticateNow>[2]) =>
-      authenticateNow(core, input, o),
-  })
+  // The one door for the auth routes and the adapters (context.ts `coreOf`).
+  attachCore(auth, core)
   return auth as unknown as Auth<C, U>
 }

@@ -4,7 +4,7 @@
  * verified token, a synchronous store such as memoryStore, no user lookup), so adapters continue
  * the request in the same turn; `authenticateThen` is how they do it.
  */
-import { type AuthCore, callbackFailure, withRealm } from './context.js'
+import { type AuthCore, callbackFailure, coreOf, withRealm } from './context.js'
 import { resolveCookies } from './credentials/cookies.js'
 import { credentialsOf } from './credentials/index.js'
 import { authenticateDpop, dpopChallengeFor, refuseBound } from './dpop.js'
@@ -136,9 +136,6 @@ function checkFresh(core: AuthCore, claims: Record<string, unknown>, maxAge: Dur
   })
 }
 
-/** Where `createAuth` hides the synchronous-capable authenticate on the Auth object. */
-export const AUTHENTICATE_NOW = Symbol.for('tokenward.authenticateNow')
-
 /**
  * For the adapters: authenticates and hands the context to `ok` (or the error to `fail`) in the
  * same turn when nothing on the way is asynchronous; otherwise once `auth.authenticate` settles.
@@ -153,15 +150,12 @@ export function authenticateThen<C extends object, U, R>(
   ok: (ctx: AuthContext<C, U>) => R,
   fail: (err: unknown) => R,
 ): R | Promise<Awaited<R>> {
-  const now = (auth as unknown as Record<symbol, unknown>)[AUTHENTICATE_NOW] as
-    | ((
-        input: CredentialsInput,
-        options?: AuthenticateOptions,
-      ) => AuthContext<C, U> | Promise<AuthContext<C, U>>)
-    | undefined
+  const core = coreOf(auth)
   let ctx: AuthContext<C, U> | Promise<AuthContext<C, U>>
   try {
-    ctx = now ? now(input, options) : auth.authenticate(input, options)
+    ctx = core
+      ? (authenticateNow(core, input, options) as AuthContext<C, U> | Promise<AuthContext<C, U>>)
+      : auth.authenticate(input, options)
   } catch (err) {
     return fail(err)
   }

@@ -1,16 +1,10 @@
 /**
- * The one context every operation takes (verify, authenticate, issue, refresh, revoke, one-time),
- * built once by `createAuth`, and the error boundary: the single place that decides what a thrown
- * value means.
- *
- * - A client's mistake is an {@link AuthError} (4xx) from the check that found it.
- * - A failure of the token store is `store_unavailable` (503): fail closed.
- * - A throw from the application's own callback (`resolveUser`, `claimsFor`, `findUser` …) or
- *   from tokenward itself is NOT a store outage: it is rethrown as it is (the framework answers
- *   500 with its cause) and reported as an `error` event.
- * - The realm is applied once, at the boundary of each public operation.
+ * The one context every operation takes (verify, authenticate, issue, refresh, revoke, one-time,
+ * sessions, dpop), built once by `createAuth`, and {@link coreOf}: the one door from an `Auth` to
+ * it, for the auth routes and the adapters. What a thrown value means is decided in errors.ts.
  */
 import type { TokenStore } from '../stores/types.js'
+import { type CsrfKeys, processCsrfKeys } from './credentials/csrf.js'
 import { applyRealm } from './errors.js'
 import type { VerifiedTokenCache } from './jws/cache.js'
 import type { KeySet } from './keys/index.js'
@@ -38,6 +32,33 @@ export interface AuthCore {
   readonly emit: (event: DistributiveOmit<AuthEvent, 'at'>) => void
   /** Latest subject cutoff set by this process, epoch ms (issue times are kept after it). */
   lastCutoffMs: number
+}
+
+/**
+ * Where `createAuth` keeps the context on the Auth object. `Symbol.for`, so an Auth made by one
+ * copy of the package (ESM and CommonJS builds side by side) is still found by another.
+ */
+const CORE = Symbol.for('tokenward.core')
+
+/** Attaches the context to the Auth object it backs (non-enumerable, read-only). */
+export function attachCore(auth: object, core: AuthCore): void {
+  Object.defineProperty(auth, CORE, { value: core })
+}
+
+/**
+ * The context behind an Auth made by `createAuth`, or `undefined` for any other object: the one
+ * internal door into the core (the auth routes and the adapters go through it; applications use
+ * the Auth methods). One property read.
+ *
+ * @internal
+ */
+export function coreOf(auth: object): AuthCore | undefined {
+  return (auth as { [CORE]?: AuthCore })[CORE]
+}
+
+/** The CSRF keys of an Auth made by `createAuth`, or the per-process ones for any other object. */
+export function csrfKeysOf(auth: object): CsrfKeys {
+  return coreOf(auth)?.settings.csrf ?? processCsrfKeys()
 }
 
 /** The key set, or a promise of it while the keys are still being imported. */

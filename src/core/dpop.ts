@@ -13,14 +13,14 @@
  * Requests without DPoP never come here: authenticate looks at the Authorization scheme first,
  * and the bearer path only reads `claims.cnf` (a bound token is refused there, §7.2).
  */
-import { calculateJwkThumbprint, importJWK, type JWK } from 'jose'
+import { calculateJwkThumbprint, EmbeddedJWK, type JWK, jwtVerify } from 'jose'
 import { type AuthCore, storeCall } from './context.js'
+import { boundKey, checkBinding, type Presented } from './credentials/binding.js'
 import { type Credentials, getHeader } from './credentials/index.js'
 import type { CredentialsInput, HeadersInput } from './credentials/types.js'
 import { AuthError, type DpopChallenge, isAuthError } from './errors.js'
-import { type Algorithm, createVerifier, sha256Base64url } from './keys/signature.js'
-import { DPOP_NONCE_PERIOD, HEADER_DPOP, TYP_DPOP } from './lib/constants.js'
-import { decodeBase64url, decodeBase64urlText, isCanonicalBase64url } from './lib/encoding.js'
+import { sha256Base64url } from './keys/signature.js'
+import { DPOP_NONCE_PERIOD, DPOP_PROOF_PREFIX, HEADER_DPOP, TYP_DPOP } from './lib/constants.js'
 import type { DpopSettings } from './options/index.js'
 import { type Verified, verifyNow } from './verify.js'
 
@@ -33,11 +33,7 @@ export interface ProofRequest {
   url: string | undefined
 }
 
-/** RFC 9449 §4.3 check 6: a public key carries none of these. */
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const
-const ASYMMETRIC_KTY: ReadonlySet<string> = new Set(['EC', 'RSA', 'OKP'])
 const MAX_JTI_LENGTH = 256
-const COMPACT_JWS = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]*)$/
 const THUMBPRINT = /^[A-Za-z0-9_-]{43}$/
 
 const invalidProof = (message: string) => new AuthError('invalid_dpop_proof', message)
@@ -119,79 +115,47 @@ function normalUrl(value: string): string | undefined {
   return `${url.protocol}//${url.host}${path}`
 }
 
-/** A strict base64url segment of JSON object text, decoded. */
-function decodeJson(segment: string, what: string): Record<string, unknown> {
-  let value: unknown
+/**
+ * RFC 9449 §4.3 checks 2 and 4-7 — a JWT in compact form, `typ` dpop+jwt, an asymmetric algorithm
+ * of the allowlist, a public key in the `jwk` header (RSA at least 2048 bits, RFC 7518 §3.3), the
+ * signature by that key — are jose's: `jwtVerify` with `EmbeddedJWK`. What jose answers is
+ * translated to `invalid_dpop_proof`, without jose's message (it may quote the proof).
+ */
+async function verifySigned(
+  core: AuthCore,
+  settings: DpopSettings,
+  proof: string,
+): Promise<{ payload: Record<string, unknown>; jwk: JWK }> {
+  let verified: Awaited<ReturnType<typeof jwtVerify>>
   try {
-    if (!isCanonicalBase64url(segment, 0, segment.length)) throw new Error('not canonical')
-    value = JSON.parse(decodeBase64urlText(segment))
-  } catch {
-    throw invalidProof(`the DPoP proof ${what} is not base64url JSON`)
+    verified = await jwtVerify(proof, EmbeddedJWK, {
+      typ: TYP_DPOP,
+      algorithms: [...settings.algorithms],
+      currentDate: new Date(core.now()),
+      clockTolerance: core.settings.tolerance,
+    })
+  } catch (err) {
+    throw invalidProof(proofProblem(err, settings))
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw invalidProof(`the DPoP proof ${what} is not a JSON object`)
-  return value as Record<string, unknown>
-}
-
-/** A proof split and its header checked (RFC 9449 §4.3 checks 1, 2, 4, 5 and 7). */
-interface ParsedProof {
-  alg: Algorithm
-  jwk: JWK
-  signingInput: string
-  signature: string
-  payload: Record<string, unknown>
-}
-
-function parseProof(proof: string, settings: DpopSettings, maxLength: number): ParsedProof {
-  // Check 1: exactly one DPoP header. Two arrive joined by ", "; a compact JWS has no comma or space.
-  if (/[,\s]/.test(proof)) throw invalidProof('exactly one DPoP header with one proof is allowed')
-  if (proof.length > maxLength) throw invalidProof('the DPoP proof is too long')
-  // Check 2: a JWT in compact JWS form.
-  const parts = COMPACT_JWS.exec(proof)
-  if (!parts) throw invalidProof('the DPoP proof is not a compact JWS')
-  const header = decodeJson(parts[1]!, 'header')
-  // RFC 7515 §4.1.11: we understand no critical extension (b64: false included).
-  if (header.crit !== undefined || header.b64 !== undefined)
+  // RFC 7515 §4.1.11: no critical extension (jose would take `b64`; a proof has no use for it).
+  if (verified.protectedHeader.crit !== undefined)
     throw invalidProof('the DPoP proof uses a header extension this server does not support')
-  // Check 4: typ.
-  if (typeof header.typ !== 'string' || header.typ.toLowerCase() !== TYP_DPOP)
-    throw invalidProof(`the DPoP proof must have typ ${TYP_DPOP}`)
-  // Check 5: an asymmetric algorithm we accept (never none, never a MAC).
-  const { alg, jwk } = header
-  if (typeof alg !== 'string' || !settings.algorithms.includes(alg))
-    throw invalidProof(`the DPoP proof alg must be one of ${settings.algs}`)
-  // Check 7: a public key, and nothing but a public key.
-  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk))
-    throw invalidProof('the DPoP proof must carry its public key in the jwk header')
-  const key = jwk as Record<string, unknown>
-  if (typeof key.kty !== 'string' || !ASYMMETRIC_KTY.has(key.kty))
-    throw invalidProof('the DPoP proof jwk must be an EC, RSA or OKP public key')
-  for (const member of PRIVATE_MEMBERS)
-    if (key[member] !== undefined) throw invalidProof('the DPoP proof jwk must not contain a private key')
-  // RFC 7518 §3.3: RSA keys of at least 2048 bits.
-  if (key.kty === 'RSA' && (typeof key.n !== 'string' || decodeBase64url(key.n).length < 256))
-    throw invalidProof('the DPoP proof RSA key must be at least 2048 bits')
-  const payload = decodeJson(parts[2]!, 'payload')
-  return {
-    alg: alg as Algorithm,
-    jwk: key as JWK,
-    signingInput: `${parts[1]}.${parts[2]}`,
-    signature: parts[3]!,
-    payload,
-  }
+  return { payload: verified.payload as Record<string, unknown>, jwk: verified.protectedHeader.jwk as JWK }
 }
 
-/** Check 6: the signature, with the key the proof carries (tokenward's own verifiers, native where it can). */
-async function checkSignature({ alg, jwk, signingInput, signature }: ParsedProof): Promise<void> {
-  let valid = false
-  try {
-    const key = await importJWK(jwk, alg)
-    if (key instanceof Uint8Array) throw new Error('not a public key')
-    valid = await createVerifier({ alg, verifyKey: key }).verify(signingInput, signature)
-  } catch {
-    valid = false
-  }
-  if (!valid) throw invalidProof('the DPoP proof signature is invalid')
+/** What jose found wrong with a proof, in words a client developer can act on. */
+function proofProblem(err: unknown, settings: DpopSettings): string {
+  const { code, claim } = err as { code?: string; claim?: string }
+  if (code === 'ERR_JOSE_ALG_NOT_ALLOWED') return `the DPoP proof alg must be one of ${settings.algs}`
+  if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && claim === 'typ')
+    return `the DPoP proof must have typ ${TYP_DPOP}`
+  if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') return 'the DPoP proof signature is invalid'
+  if (code === 'ERR_JWT_EXPIRED' || code === 'ERR_JWT_CLAIM_VALIDATION_FAILED')
+    return 'the DPoP proof claims are invalid (iat, exp, nbf)'
+  // EmbeddedJWK: the jwk header holds a private or a symmetric key, or an RSA key under 2048 bits.
+  if (/jwk|key/i.test(String((err as Error).message)))
+    return 'the DPoP proof jwk must be a public EC, OKP or RSA (at least 2048 bits) key'
+  return 'the DPoP proof is not a compact JWS with a public key in its jwk header (RFC 9449 §4.2)'
 }
 
 /** What a proof must show besides itself: the access token it goes with, the key a token is bound to. */
@@ -202,21 +166,32 @@ export interface ProofExpectation {
   jkt?: string | undefined
 }
 
+/** A proof that passed every check but the replay one: its key, and the id its use is recorded under. */
+export interface CheckedProof {
+  /** RFC 7638 thumbprint of the proof's key. */
+  jkt: string
+  /** The store id of its `jti` (scoped to the key), and until when to keep it (epoch s). */
+  id: string
+  until: number
+}
+
 /**
- * Checks one DPoP proof (RFC 9449 §4.3) and spends its `jti`; resolves to the key's RFC 7638
- * thumbprint. Throws `invalid_dpop_proof`, `use_dpop_nonce`, or `store_unavailable` (fail closed).
+ * Checks one DPoP proof (RFC 9449 §4.3), all but the replay check: {@link spendProof} records its
+ * `jti` — only once the request has passed its rate limit and its credentials (an anonymous proof
+ * makes the server store nothing). Throws `invalid_dpop_proof` or `use_dpop_nonce`.
  */
-export async function verifyProof(
+export async function checkProof(
   core: AuthCore,
   settings: DpopSettings,
   request: ProofRequest,
   expect: ProofExpectation,
-): Promise<string> {
+): Promise<CheckedProof> {
   const { proof } = request
   if (typeof proof !== 'string' || proof.length === 0) throw invalidProof('a DPoP proof header is required')
-  const parsed = parseProof(proof, settings, core.settings.maxTokenLength)
-  await checkSignature(parsed)
-  const { jwk, payload } = parsed
+  // Check 1: exactly one DPoP header. Two arrive joined by ", "; a compact JWS has no comma or space.
+  if (/[,\s]/.test(proof)) throw invalidProof('exactly one DPoP header with one proof is allowed')
+  if (proof.length > core.settings.maxTokenLength) throw invalidProof('the DPoP proof is too long')
+  const { payload, jwk } = await verifySigned(core, settings, proof)
   // Check 3 (the claims of §4.2), then 8 (htm), 9 (htu) and 11 (iat).
   const { jti, htm, htu, iat, ath } = payload
   if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH)
@@ -229,7 +204,15 @@ export async function verifyProof(
   if (typeof htu !== 'string' || normalUrl(htu) !== requestUrl)
     throw invalidProof('the DPoP proof htu does not match the request URL')
   const now = core.now() / 1000
-  if (typeof iat !== 'number' || !Number.isFinite(iat) || Math.abs(now - iat) > settings.proofMaxAge)
+  const { tolerance } = core.settings
+  // Check 11: at most proofMaxAge old, and from the future only within the clock tolerance — so a
+  // proof's replay record lives at most proofMaxAge + 2 × tolerance.
+  if (
+    typeof iat !== 'number' ||
+    !Number.isFinite(iat) ||
+    now - iat > settings.proofMaxAge ||
+    iat - now > tolerance
+  )
     throw invalidProof('the DPoP proof is too old or from the future (iat)')
   // Check 12: ath binds the proof to the access token; a token request has none to bind to.
   if (expect.accessToken !== undefined) {
@@ -245,22 +228,32 @@ export async function verifyProof(
   const jkt = await calculateJwkThumbprint(jwk, 'sha256')
   if (expect.jkt !== undefined && jkt !== expect.jkt)
     throw invalidProof('the DPoP proof is signed by another key than the token is bound to')
-  // §11.1: each jti once per key within the window; a store failure refuses (fail closed).
-  const until = Math.ceil(iat) + settings.proofMaxAge + 1
-  if (!(await storeCall(() => core.store.consume(`dpop:${jkt}:${jti}`, until))))
+  // I3: kept until no instance accepts it any more, however its clock stands within the tolerance.
+  return {
+    jkt,
+    id: `${DPOP_PROOF_PREFIX}${jkt}:${jti}`,
+    until: Math.ceil(iat) + settings.proofMaxAge + tolerance + 1,
+  }
+}
+
+/** §11.1: each `jti` once per key within the window; a store failure refuses (fail closed). */
+export async function spendProof(core: AuthCore, proof: CheckedProof): Promise<string> {
+  if (!(await storeCall(() => core.store.consume(proof.id, proof.until))))
     throw invalidProof('the DPoP proof was already used (jti replay)')
-  return jkt
+  return proof.jkt
+}
+
+/** Checks one DPoP proof and records its `jti` at once: {@link checkProof}, then {@link spendProof}. */
+export async function verifyProof(
+  core: AuthCore,
+  settings: DpopSettings,
+  request: ProofRequest,
+  expect: ProofExpectation,
+): Promise<string> {
+  return spendProof(core, await checkProof(core, settings, request, expect))
 }
 
 // --- tokens ------------------------------------------------------------------------------------------------
-
-/** The thumbprint a token is bound to (`cnf.jkt`), or `undefined`. */
-export function boundKey(claims: Record<string, unknown>): string | undefined {
-  const cnf = claims.cnf
-  if (typeof cnf !== 'object' || cnf === null) return undefined
-  const jkt = (cnf as { jkt?: unknown }).jkt
-  return typeof jkt === 'string' ? jkt : undefined
-}
 
 /** `cnf` of tokens bound to `jkt` (an RFC 7638 SHA-256 thumbprint: 43 base64url characters). */
 export function confirmation(jkt: unknown): { jkt: string } {
@@ -318,63 +311,51 @@ export async function authenticateDpop(
 }
 
 /**
- * A token request (login, `/token`, refresh): the thumbprint of its proof's key, or `undefined`
- * when it carries none (refused in `required` mode) or DPoP is off (the header is ignored, and
- * the tokens are bearer tokens: RFC 9449 §5 lets a client see it by `token_type`).
+ * The thumbprint of the key of a request's proof, or `undefined` when it carries none (refused in
+ * `required` mode) or DPoP is off (the header is ignored, and the tokens of a token request are
+ * bearer tokens: RFC 9449 §5 lets a client see it by `token_type`). `expect.accessToken`: the token
+ * the proof must name (`ath`), for a request that presents one.
  */
-export async function tokenRequestKey(core: AuthCore, request: ProofRequest): Promise<string | undefined> {
+export async function proofKey(
+  core: AuthCore,
+  request: ProofRequest,
+  expect: ProofExpectation = {},
+): Promise<string | undefined> {
   const settings = core.settings.dpop
   if (!settings) return undefined
   try {
     if (request.proof === undefined || request.proof === null) {
-      if (settings.required) throw invalidProof('a DPoP proof is required for this token request')
+      if (settings.required) throw invalidProof('a DPoP proof is required for this request')
       return undefined
     }
-    return await verifyProof(core, settings, request, {})
+    return await verifyProof(core, settings, request, expect)
   } catch (err) {
     throw challenged(core, settings, err)
   }
 }
 
 /**
- * The key the tokens of a refresh are bound to. A bound refresh token needs a proof of its own
- * key (RFC 9449 §5, public clients); an unbound one presented with a proof gets bound from now on.
- * Checked before the token is spent, so a thief's attempt spends nothing.
+ * S3 for a token a request presents (refresh, step-up, logout, revoke): its binding against what
+ * the request proved (credentials/binding.ts); with DPoP on, a refusal carries the DPoP challenge,
+ * and in `required` mode an unbound token needs a proof too. Checked before anything is spent or
+ * revoked, so a thief's attempt changes nothing. Returns the key the request proved or the token
+ * is bound to: a token request binds its new tokens to it (an unbound refresh token presented with
+ * a proof is bound from now on, RFC 9449 §5).
  */
-export function refreshBinding(
+export function requireBinding(
   core: AuthCore,
   claims: Record<string, unknown>,
-  jkt: string | undefined,
+  presented: Presented,
 ): string | undefined {
-  const bound = boundKey(claims)
   const settings = core.settings.dpop
-  let problem: string | undefined
-  if (bound !== undefined && jkt === undefined)
-    problem = 'this refresh token is DPoP-bound: the request needs a DPoP proof of its key'
-  else if (bound !== undefined && jkt !== bound)
-    problem = 'the DPoP proof is signed by another key than the refresh token is bound to'
-  else if (bound === undefined && jkt === undefined && settings?.required)
-    problem = 'a DPoP proof is required for this token request'
-  if (problem === undefined) return bound ?? jkt
-  const err = invalidProof(problem)
-  throw settings ? challenged(core, settings, err) : err
-}
-
-/** Where `createAuth` puts the DPoP operations the auth routes need (they see only the Auth object). */
-export const DPOP_ROUTES = Symbol.for('tokenward.dpop')
-
-/** What the auth routes call (http/dpop.ts). @internal */
-export interface DpopRoutes {
-  /** The proof key of a token request, or `undefined` (see {@link tokenRequestKey}). */
-  tokenRequestKey(request: ProofRequest): Promise<string | undefined>
-  /** The nonce to send in `DPoP-Nonce` with a token response, when nonces are on. */
-  nonce(): string | undefined
-}
-
-/** The DPoP operations of one Auth, for the auth routes. */
-export function dpopRoutes(core: AuthCore): DpopRoutes {
-  return {
-    tokenRequestKey: (request) => tokenRequestKey(core, request),
-    nonce: () => currentNonce(core),
+  try {
+    checkBinding(claims, core.settings.clients, presented)
+    const bound = boundKey(claims)
+    if (bound === undefined && presented.jkt === undefined && settings?.required)
+      throw invalidProof('a DPoP proof is required for this request')
+    return bound ?? presented.jkt
+  } catch (err) {
+    const proofProblem = isAuthError(err) && err.code === 'invalid_dpop_proof'
+    throw settings && proofProblem ? challenged(core, settings, err) : err
   }
 }

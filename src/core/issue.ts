@@ -8,7 +8,7 @@ import { confirmation } from './dpop.js'
 import { RESERVED_CLAIMS } from './jws/claims.js'
 import { randomId, signToken } from './jws/tokens.js'
 import type { ResolvedKey } from './keys/index.js'
-import { recordSession, touchSession } from './sessions.js'
+import { recordSession } from './sessions.js'
 import type { ClaimsInput, IssueOptions, TokenPair } from './types/index.js'
 
 /** `sub` must be a non-empty string (a configuration or programming mistake otherwise). */
@@ -71,12 +71,17 @@ export async function signAccess(
   return signToken(key, 'access', { ...baseClaims(core, sub, iat), exp, jti: randomId(), fid, ...custom })
 }
 
-/** Signs an access + refresh token pair of family `fid`. */
+/**
+ * Signs an access + refresh token pair of family `fid`, its refresh token at place `gen` of the
+ * session's chain: the ONE function that mints refresh tokens (S1 — a login mints place 0,
+ * `refresh.ts` `rotate` every later one).
+ */
 export async function signPair(
   core: AuthCore,
   sub: string,
   custom: Record<string, unknown>,
   fid: string,
+  gen: number,
 ): Promise<TokenPair> {
   const key = await signingKey(core)
   const { accessTtl, refreshTtl } = core.settings
@@ -90,6 +95,7 @@ export async function signPair(
       jti: randomId(),
       fid,
       ...custom,
+      gen,
     }),
   ])
   return {
@@ -99,6 +105,7 @@ export async function signPair(
     tokenType: custom.cnf === undefined ? 'Bearer' : 'DPoP',
     expiresIn: accessTtl,
     refreshExpiresIn: refreshTtl,
+    sessionId: fid,
   }
 }
 
@@ -124,40 +131,8 @@ export async function issueTokens(
     custom.client_id = core.settings.clientId
   // RFC 9449 §6: bound to the key of the token request's DPoP proof.
   if (options?.jkt !== undefined) custom.cnf = confirmation(options.jkt)
-  const pair = await signPair(core, sub, custom, fid)
+  const pair = await signPair(core, sub, custom, fid, 0)
   await recordSession(core, sub, fid, issueAt(core), pair, options)
-  core.emit({ type: 'tokens_issued', sub, fid })
-  return pair
-}
-
-/**
- * `auth.stepUp`: the user has just proved who they are again (e.g. the password): a fresh pair in
- * the SAME session (its family `fid`), with `auth_time` now, so `authorize(ctx, { maxAge })` passes.
- */
-export async function stepUp(
-  core: AuthCore,
-  verified: { sub: string; fid?: unknown; [claim: string]: unknown },
-  input?: Record<string, unknown>,
-): Promise<TokenPair> {
-  const sub = checkSubject(verified.sub)
-  const fid = verified.fid
-  if (typeof fid !== 'string' || fid.length === 0)
-    throw new TypeError(
-      'tokenward: stepUp needs the claims of a verified access token of a session (with `fid`)',
-    )
-  for (const name of Object.keys(input ?? {})) {
-    if (RESERVED_CLAIMS.has(name)) throw new TypeError(`tokenward: claim \`${name}\` is set by tokenward`)
-  }
-  // The user's claims as the caller gives them (fresh from claimsFor), else the session's own.
-  const custom = customClaims(input ?? verified)
-  custom.auth_time = Math.floor(core.now() / 1000)
-  // Claims of the session, not the user: the client it was issued to, the key it is bound to.
-  for (const name of ['client_id', 'cnf'] as const)
-    if (verified[name] !== undefined) custom[name] = verified[name]
-  if (custom.client_id === undefined && core.settings.clientId !== undefined)
-    custom.client_id = core.settings.clientId
-  const pair = await signPair(core, sub, custom, fid)
-  await touchSession(core, sub, fid, issueAt(core), pair)
   core.emit({ type: 'tokens_issued', sub, fid })
   return pair
 }

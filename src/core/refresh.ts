@@ -1,52 +1,158 @@
 /**
- * refresh: rotation with reuse detection (RFC 9700 §4.14.2). The order of the steps is the whole
- * security argument, so it stands at the top of one function:
+ * refresh and step-up: rotation with reuse detection (RFC 9700 §4.14.2), and the home of session invariants S1
+ * and S2 (docs/security.md): {@link rotate} is the ONE function that decides whether a presented
+ * refresh token may rotate, and {@link refreshIsLive} the one that says whether it still could.
+ * The order of the steps is the whole security argument, so it stands at the top of `refresh`:
  *
- *   verify → re-read the user and claims → spend → (reuse: revoke the family) → sign → touch the
- *   session record (best effort, sessions.ts)
+ *   verify (signature, type, claims) → binding (S3) → re-read the user and claims → spend
+ *   (revocation, the family's chain, the session touch: one store call) → sign the next place
+ *
+ * Every refresh token has a place in its session's chain (claim `gen`: the login's is 0). A
+ * rotation of place `n` mints place `n + 1` — and so does a retry of `n` inside the grace window
+ * (`reuseGrace`, at most {@link GRACE_RETRIES} retries): a retry re-mints the SAME place, so a
+ * client that lost an answer and a thief replaying inside the window both hold copies of one
+ * refresh token, and whichever spends it second, after the window, trips reuse detection. Any
+ * other return of a spent place revokes the whole family.
  *
  * Nothing that can fail for a reason of the server's own (the user lookup, `claimsFor`) runs after
- * the token is spent, so such a failure leaves the token unspent and the client's retry works.
- * A retry whose answer was lost after the spend (the store executed `consume` but its answer timed
- * out on our side, or the response never reached the client) is accepted within `reuseGrace`
- * (default 10 s), at most {@link GRACE_RETRIES} times; any other return of a spent token revokes
- * the whole family.
+ * the token is spent, so such a failure leaves it unspent and the client's retry works.
  */
-
+import type { SpendVerdict } from '../stores/types.js'
 import { resolveUser } from './authenticate.js'
 import { type AuthCore, callback, storeCall, withRealm } from './context.js'
-import { refreshBinding } from './dpop.js'
+import type { Presented } from './credentials/binding.js'
+import { requireBinding } from './dpop.js'
 import { AuthError, isAuthError } from './errors.js'
-import { customClaims, issueAt, signAccess, signPair } from './issue.js'
-import type { RegisteredClaims } from './jws/claims.js'
-import { revokeFamily, touchSession } from './sessions.js'
-import type { AccessClaims, RefreshOptions, TokenPair } from './types/index.js'
-import { verify } from './verify.js'
+import { checkSubject, customClaims, issueAt, signAccess, signPair } from './issue.js'
+import { RESERVED_CLAIMS, type RegisteredClaims } from './jws/claims.js'
+import { issueInstant } from './jws/tokens.js'
+import { expiryOf, revokeFamily, touchSession } from './sessions.js'
+import type { AccessClaims, RefreshOptions, StepUpOptions, StepUpTokens, TokenPair } from './types/index.js'
+import { checkRevoked, verifyStateless } from './verify.js'
 
 type RefreshClaims = Record<string, unknown> & RegisteredClaims & { fid: string }
 
-/** Presentations of one spent refresh token accepted within the grace window, after the first. */
+/** Presentations of one spent place accepted within the grace window, after the first. */
 export const GRACE_RETRIES = 2
 
-/**
- * Spends the refresh token. `true`: this presentation may rotate (the first, or a retry within the
- * grace window); `false`: a spent token came back — reuse.
- *
- * With a grace window, every presentation is counted first (one atomic increment whose window
- * starts at the first presentation), then the token is spent. A retry sees a count of 2 or more
- * and a spent token: accepted while the count allows. A token spent long ago sees a count of 1 (its
- * window is over) and a spent token: reuse. The count comes first so that a count that failed
- * cannot follow a spend that happened.
- */
-async function spend(core: AuthCore, { jti, exp, sub }: RefreshClaims): Promise<boolean> {
-  const { reuseGrace } = core.settings
-  if (reuseGrace <= 0) return storeCall(() => core.store.consume(jti, exp, sub))
-  const presentation = await storeCall(() => core.store.hit(`refresh:${jti}`, reuseGrace, 1))
-  const first = await storeCall(() => core.store.consume(jti, exp, sub))
-  return first || (presentation >= 2 && presentation <= 1 + GRACE_RETRIES)
+/** The place of a refresh token in its chain; `undefined` for one issued before places existed. */
+function generationOf(claims: RefreshClaims): number | undefined {
+  const { gen } = claims
+  return typeof gen === 'number' && Number.isSafeInteger(gen) && gen >= 0 ? gen : undefined
 }
 
-/** Claims of the next tokens: re-read through `resolveUser` and `claimsFor` so role changes apply. */
+/** What the session record moves to when a rotation at `at` issues a pair (sessions.ts). */
+function touchFor(core: AuthCore, at: number) {
+  const { accessTtl, refreshTtl } = core.settings
+  return { lastUsedAt: at, expiresAt: expiryOf(core, at, Math.max(accessTtl, refreshTtl)) }
+}
+
+/**
+ * The spend, without a store of the one-call kind: the revocation check, the presentation count
+ * (its window starts at the first presentation), the first-use mark — one mark per place. A
+ * presentation counted FIRST may lose the first-use race to one counted second; it then sees its
+ * own count of 1 and a spent mark, exactly as a presentation long after the window would — so it
+ * reads the count again: a concurrent first presentation has raised it. A retry is refused once the
+ * NEXT place has been presented (its count lives for the window too): the chain has moved on, as
+ * `spendRefresh` decides from the family's highest spent place.
+ */
+async function composedSpend(
+  core: AuthCore,
+  claims: RefreshClaims,
+  place: string,
+  next: string | undefined,
+): Promise<SpendVerdict> {
+  const { store, settings } = core
+  const { sub, exp } = claims
+  // Revoked: token_revoked, thrown at once by an in-process store, or by a networked one's answer.
+  const pending = checkRevoked(core, claims, '', 'refresh')
+  if (pending !== undefined) await pending
+  const grace = settings.reuseGrace
+  if (grace <= 0) return (await storeCall(() => store.consume(place, exp, sub))) ? 'rotate' : 'reused'
+  const key = `refresh:${place}`
+  // The presentations' ranks (1, 2, 3 …) decide, as one atomic step would: at most 1 + retries pass.
+  const rank = await storeCall(() => store.hit(key, grace, 1))
+  const first = await storeCall(() => store.consume(place, exp, sub))
+  if (rank > 1 + GRACE_RETRIES) return 'reused'
+  if (first) return 'rotate'
+  // Counted first but spent by another: a concurrent presentation (the count has moved on) is a
+  // retry; a count of 1 that stays 1 is a place spent before this window began.
+  if (rank === 1 && (await storeCall(() => store.hit(key, grace, 0))) < 2) return 'reused'
+  const nextKey = `refresh:${next}`
+  if (next !== undefined && (await storeCall(() => store.hit(nextKey, grace, 0))) > 0) return 'reused'
+  return 'retry'
+}
+
+/** One presentation of a verified refresh token: `rotate`, `retry`, `reused` or `revoked` (S1, S2). */
+async function spend(core: AuthCore, claims: RefreshClaims, at: number): Promise<SpendVerdict> {
+  const { store, settings } = core
+  const gen = generationOf(claims)
+  // A token from before places existed spends its own id, as it always did.
+  if (gen === undefined) return composedSpend(core, claims, claims.jti, `${claims.fid}.1`)
+  if (!store.spendRefresh)
+    return composedSpend(core, claims, `${claims.fid}.${gen}`, `${claims.fid}.${gen + 1}`)
+  const ids = [claims.jti, claims.fid]
+  return storeCall(() =>
+    store.spendRefresh!({
+      family: claims.fid,
+      generation: gen,
+      subject: claims.sub,
+      ids,
+      issuedAt: issueInstant(claims.iat, claims.jti),
+      expiresAt: Math.floor(at) + settings.refreshTtl,
+      now: core.now(),
+      graceSeconds: settings.reuseGrace,
+      graceRetries: GRACE_RETRIES,
+      touch: touchFor(core, at),
+    }),
+  )
+}
+
+/**
+ * Rotates a verified refresh token: THE place where a presented refresh token may become the next
+ * one (S1) — `refresh`, step-up and every route reach it. A spent place that may not come back
+ * revokes the family (`refresh_token_reused`); a revoked one is `token_revoked`. The next token
+ * takes the place after the presented one, whether this is the first presentation or a retry.
+ */
+export async function rotate(
+  core: AuthCore,
+  claims: RefreshClaims,
+  custom: Record<string, unknown>,
+): Promise<TokenPair> {
+  const { sub, fid } = claims
+  const at = issueAt(core)
+  const verdict = await spend(core, claims, at)
+  if (verdict === 'revoked') throw new AuthError('token_revoked', 'the token has been revoked')
+  if (verdict === 'reused') {
+    await revokeFamily(core, fid, sub)
+    core.emit({ type: 'refresh_reused', sub, fid })
+    throw new AuthError(
+      'refresh_token_reused',
+      'the refresh token was already used; its session has been revoked',
+    )
+  }
+  const pair = await signPair(core, sub, custom, fid, (generationOf(claims) ?? 0) + 1)
+  // A store that spends in one call moved the record on in the same call.
+  if (!core.store.spendRefresh || generationOf(claims) === undefined)
+    await touchSession(core, sub, fid, at, pair)
+  core.emit({ type: 'token_refreshed', sub, fid })
+  return pair
+}
+
+/**
+ * S2: may this verified refresh token still rotate? Not when its place is spent (the store's
+ * `spentGeneration`); a store that cannot tell, or a token from before places existed, answers
+ * "no" — introspection then calls it inactive rather than guess (fail closed).
+ */
+export async function refreshIsLive(core: AuthCore, claims: RefreshClaims): Promise<boolean> {
+  if (!core.settings.rotateRefreshTokens) return true
+  const gen = generationOf(claims)
+  const { store } = core
+  if (gen === undefined || !store.spentGeneration) return false
+  const spent = await storeCall(() => store.spentGeneration!(claims.fid, claims.sub))
+  return spent === null || spent < gen
+}
+
 /**
  * Claims that belong to the session, not to the user, so a refresh carries them over whatever
  * `claimsFor` says: when the user last proved who they are (RFC 9068 `auth_time`), the client the
@@ -54,6 +160,7 @@ async function spend(core: AuthCore, { jti, exp, sub }: RefreshClaims): Promise<
  */
 const SESSION_CLAIMS = ['auth_time', 'client_id', 'cnf'] as const
 
+/** Claims of the next tokens: re-read through `resolveUser` and `claimsFor` so role changes apply. */
 async function nextClaims(
   core: AuthCore,
   claims: RefreshClaims,
@@ -86,6 +193,7 @@ async function userClaims(
 
 /** `rotateRefreshTokens: false`: a new access token, the same refresh token (still revocable). */
 async function keep(core: AuthCore, token: string, claims: RefreshClaims, custom: Record<string, unknown>) {
+  await checkRevoked(core, claims, token, 'refresh')
   const accessToken = await signAccess(core, claims.sub, custom, claims.fid)
   const remaining = Math.max(0, Math.floor(claims.exp - core.now() / 1000))
   const pair: TokenPair = {
@@ -94,42 +202,111 @@ async function keep(core: AuthCore, token: string, claims: RefreshClaims, custom
     tokenType: custom.cnf === undefined ? 'Bearer' : 'DPoP',
     expiresIn: core.settings.accessTtl,
     refreshExpiresIn: remaining,
+    sessionId: claims.fid,
   }
+  await touchSession(core, claims.sub, claims.fid, issueAt(core), pair)
+  core.emit({ type: 'token_refreshed', sub: claims.sub, fid: claims.fid })
   return pair
 }
 
-/** `auth.refresh`. */
+/** A refresh token's verified claims: signature, type and claims (revocation is the spend's). */
+export async function refreshClaims(core: AuthCore, token: string): Promise<RefreshClaims> {
+  return (await verifyStateless(core, token, 'refresh')) as RefreshClaims
+}
+
+/**
+ * `auth.refresh` and the refresh routes. `presented` is what the request proved (S3): the DPoP
+ * proof's key, the authenticated client.
+ */
 export async function refresh(
   core: AuthCore,
   token: string,
-  options?: RefreshOptions<object, unknown>,
+  options?: RefreshOptions<object, unknown> & { presented?: Presented },
 ): Promise<TokenPair> {
   try {
-    const claims = (await verify(core, token, 'refresh')) as RefreshClaims
-    const { sub, fid } = claims
-    // RFC 9449 §5: a bound refresh token needs a proof of its key — checked before anything is spent.
-    const jkt = refreshBinding(core, claims, options?.jkt)
+    const claims = await refreshClaims(core, token)
+    const presented = options?.presented ?? { jkt: options?.jkt, client: options?.client }
+    // S3, before anything is spent: a thief without the key or the client secret changes nothing.
+    const jkt = requireBinding(core, claims, presented)
     const custom = await nextClaims(core, claims, options?.claimsFor ?? core.options.claimsFor)
     if (jkt !== undefined) custom.cnf = { jkt }
-    if (!core.settings.rotateRefreshTokens) {
-      const pair = await keep(core, token, claims, custom)
-      await touchSession(core, sub, fid, issueAt(core), pair)
-      core.emit({ type: 'token_refreshed', sub, fid })
-      return pair
-    }
-    if (!(await spend(core, claims))) {
-      await revokeFamily(core, fid, sub)
-      core.emit({ type: 'refresh_reused', sub, fid })
-      throw new AuthError(
-        'refresh_token_reused',
-        'the refresh token was already used; its session has been revoked',
-      )
-    }
-    const pair = await signPair(core, sub, custom, fid)
-    await touchSession(core, sub, fid, issueAt(core), pair)
-    core.emit({ type: 'token_refreshed', sub, fid })
-    return pair
+    if (!core.settings.rotateRefreshTokens) return await keep(core, token, claims, custom)
+    return await rotate(core, claims, custom)
   } catch (err) {
     throw withRealm(core, err)
   }
+}
+
+// --- step-up ----------------------------------------------------------------------------------------
+
+/**
+ * `auth.stepUp`: the user has just proved who they are again (e.g. the password). The session (its
+ * family `fid`) gets `auth_time` now, so `authorize(ctx, { maxAge })` passes — without a second
+ * live refresh token (S1):
+ *
+ * - with the session's refresh token (`options.refreshToken`): it is rotated exactly as a refresh
+ *   would (refresh.ts `rotate`: its binding checked, its place spent), and the new pair carries
+ *   the new `auth_time` across later refreshes;
+ * - without it (or with `rotateRefreshTokens: false`): a fresh ACCESS token only; the refresh token
+ *   the client holds stays the session's one, with the session's earlier `auth_time`.
+ */
+export async function stepUp(
+  core: AuthCore,
+  verified: { sub: string; fid?: unknown; [claim: string]: unknown },
+  input?: Record<string, unknown>,
+  options?: StepUpOptions,
+): Promise<StepUpTokens> {
+  const sub = checkSubject(verified.sub)
+  const fid = verified.fid
+  if (typeof fid !== 'string' || fid.length === 0)
+    throw new TypeError(
+      'tokenward: stepUp needs the claims of a verified access token of a session (with `fid`)',
+    )
+  for (const name of Object.keys(input ?? {})) {
+    if (RESERVED_CLAIMS.has(name)) throw new TypeError(`tokenward: claim \`${name}\` is set by tokenward`)
+  }
+  // The user's claims as the caller gives them (fresh from claimsFor), else the session's own.
+  const custom = customClaims(input ?? verified)
+  custom.auth_time = Math.floor(core.now() / 1000)
+  // Claims of the session, not the user: the client it was issued to, the key it is bound to.
+  for (const name of ['client_id', 'cnf'] as const)
+    if (verified[name] !== undefined) custom[name] = verified[name]
+  if (custom.client_id === undefined && core.settings.clientId !== undefined)
+    custom.client_id = core.settings.clientId
+  const refreshToken = options?.refreshToken
+  if (refreshToken !== undefined && core.settings.rotateRefreshTokens) {
+    try {
+      return await stepUpRotation(core, { sub, fid }, refreshToken, custom, options)
+    } catch (err) {
+      throw withRealm(core, err)
+    }
+  }
+  const at = issueAt(core)
+  const accessToken = await signAccess(core, sub, custom, fid)
+  const issued = {
+    accessToken,
+    tokenType: custom.cnf === undefined ? ('Bearer' as const) : ('DPoP' as const),
+    expiresIn: core.settings.accessTtl,
+    sessionId: fid,
+  }
+  await touchSession(core, sub, fid, at, issued)
+  core.emit({ type: 'tokens_issued', sub, fid })
+  return issued
+}
+
+/** Step-up with the session's refresh token: the same rotation as a refresh (S1, S3). */
+async function stepUpRotation(
+  core: AuthCore,
+  session: { sub: string; fid: string },
+  refreshToken: string,
+  custom: Record<string, unknown>,
+  options: StepUpOptions | undefined,
+): Promise<TokenPair> {
+  const claims = await refreshClaims(core, refreshToken)
+  if (claims.sub !== session.sub || claims.fid !== session.fid)
+    throw new AuthError('invalid_request', 'the refresh token belongs to another session')
+  const jkt = requireBinding(core, claims, { jkt: options?.jkt, client: options?.client })
+  if (jkt !== undefined) custom.cnf = { jkt }
+  if (claims.client_id !== undefined) custom.client_id = claims.client_id
+  return rotate(core, claims, custom)
 }

@@ -4,18 +4,45 @@
  * token of the subject is rejected).
  */
 import { type AuthCore, keysOf, storeCall, withRealm } from './context.js'
+import { type Binding, bindingOf, isBound, type Presented } from './credentials/binding.js'
+import { requireBinding } from './dpop.js'
 import { AuthError } from './errors.js'
 import { checkSubject } from './issue.js'
-import { checkSignature, decodePayload, isThirdPartyAccessTyp, kindOfTyp, parseToken } from './jws/tokens.js'
+import {
+  checkSignature,
+  decodePayload,
+  isThirdPartyAccessTyp,
+  kindOfTyp,
+  parseToken,
+  type TokenKind,
+} from './jws/tokens.js'
 import { revokeFamily } from './sessions.js'
 import type { RevokeOptions } from './types/index.js'
 import { revocationId } from './verify.js'
 
+/** What the caller of a revocation proved, asked only when the token is bound (S3). */
+export type Prover = (binding: Binding) => Presented | Promise<Presented>
+
+/** What a revocation ended: the token's subject and kind, and its session when it took the session. */
+export interface Revoked {
+  sub: string
+  kind: TokenKind
+  fid: string | undefined
+}
+
 /**
  * `auth.revoke`: the signature must check out; expiry does not matter (a stale token is harmless,
- * and an expired access token still names the session to end).
+ * and an expired access token still names the session to end). With `prove` (the auth routes: a
+ * request, not the application itself, asks), a token bound to a key or a confidential client is
+ * revoked only when `prove` shows that binding (session invariant S3); it is asked after the
+ * signature checked out, so an anonymous request with a forged token makes the server store
+ * nothing (not even a DPoP proof's `jti`).
  */
-export async function revoke(core: AuthCore, token: string, options?: RevokeOptions): Promise<void> {
+export async function revoke(
+  core: AuthCore,
+  token: string,
+  options?: RevokeOptions & { prove?: Prover | undefined },
+): Promise<Revoked | undefined> {
   try {
     const parsed = parseToken(token, core.settings.maxTokenLength)
     await checkSignature(parsed, await keysOf(core))
@@ -33,16 +60,19 @@ export async function revoke(core: AuthCore, token: string, options?: RevokeOpti
     const exp = typeof payload.exp === 'number' ? payload.exp : undefined
     if (!sub || !jti || exp === undefined)
       throw new AuthError('token_claim_invalid', 'the token lacks sub, jti or exp')
+    const binding = bindingOf(payload, core.settings.clients)
+    if (options?.prove && isBound(binding)) requireBinding(core, payload, await options.prove(binding))
     const fid = !foreign && typeof payload.fid === 'string' ? payload.fid : undefined
     if (fid && (kind === 'refresh' || options?.session === true)) {
       await revokeFamily(core, fid, sub)
     } else {
       // An access or one-time token stays revoked until it would have expired anyway.
       const until = exp + core.settings.tolerance
-      if (until <= core.now() / 1000) return
+      if (until <= core.now() / 1000) return { sub, kind, fid: undefined }
       await storeCall(() => core.store.revoke(jti, until, sub))
     }
     core.emit({ type: 'token_revoked', sub, kind, fid })
+    return { sub, kind, fid: fid && (kind === 'refresh' || options?.session === true) ? fid : undefined }
   } catch (err) {
     throw withRealm(core, err)
   }

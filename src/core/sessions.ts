@@ -100,10 +100,16 @@ function addressOf(value: unknown): string | null {
   return reduced !== undefined && (IPV4.test(reduced) || IPV6_64.test(reduced)) ? reduced : null
 }
 
-/** When no token of a session just issued `pair` at `at` (epoch s) is accepted any more. */
-function expiryOf(core: AuthCore, at: number, pair: TokenPair): number {
-  return Math.ceil(Math.floor(at) + Math.max(pair.expiresIn, pair.refreshExpiresIn) + core.settings.tolerance)
+/** When no token of a session that issued tokens living `lifetime` seconds at `at` (epoch s) is accepted any more. */
+export function expiryOf(core: AuthCore, at: number, lifetime: number): number {
+  return Math.ceil(Math.floor(at) + lifetime + core.settings.tolerance)
 }
+
+/** The lifetimes of what an issue handed out (a pair, or an access token alone), seconds. */
+export type Issued = Pick<TokenPair, 'expiresIn'> & { refreshExpiresIn?: number | undefined }
+
+/** The longest lifetime of the tokens issued, seconds. */
+const lifetimeOf = (issued: Issued) => Math.max(issued.expiresIn, issued.refreshExpiresIn ?? 0)
 
 function checkIssueOptions(options: IssueOptions | undefined): IssueOptions {
   if (options === undefined) return {}
@@ -134,7 +140,7 @@ export async function recordSession(
     subject: sub,
     createdAt: at,
     lastUsedAt: at,
-    expiresAt: expiryOf(core, at, pair),
+    expiresAt: expiryOf(core, at, lifetimeOf(pair)),
     userAgent: userAgentOf(userAgent),
     address: addressOf(address),
   }
@@ -155,12 +161,12 @@ export async function touchSession(
   sub: string,
   fid: string,
   at: number,
-  pair: TokenPair,
+  pair: Issued,
 ): Promise<void> {
   const { store } = core
   if (!keepsSessions(store)) return
   try {
-    await store.touchSession(sub, fid, at, expiryOf(core, at, pair))
+    await store.touchSession(sub, fid, at, expiryOf(core, at, lifetimeOf(pair)))
   } catch (err) {
     warnOnce(
       core,

@@ -44,21 +44,23 @@ function basicCredentials(request: AuthRouteRequest): { id: string; secret: stri
 
 /**
  * The `client_id` of an authenticated client, or `undefined` when the request names none and
- * `required` is false. Throws `invalid_client` (401) for an unknown client or a wrong secret.
- * Without `clients` configured, a named client is ignored (`undefined`) unless `required`.
+ * `required` is false. Throws `invalid_client` (401) for an unknown client or a wrong secret, and
+ * — with `confidential` — for a public client (RFC 7662 §2.1: only a client that can keep a secret
+ * may introspect). Without `clients` configured, a named client is ignored (`undefined`) unless
+ * `required`.
  */
 export function authenticateClient(
   route: RouteContext,
   request: AuthRouteRequest,
   fields: BodyFields,
-  { required }: { required: boolean },
+  { required, confidential = false }: { required: boolean; confidential?: boolean },
 ): string | undefined {
   const basic = basicCredentials(request)
   const bodyId = stringField(fields, 'client_id', false)
   const bodySecret = stringField(fields, 'client_secret', false)
   if (basic && (bodySecret !== undefined || (bodyId !== undefined && bodyId !== basic.id)))
     throw badRequest('use one client authentication method: HTTP Basic or the body, not both')
-  const clients = route.auth.settings.clients
+  const clients = route.core.settings.clients
   const id = basic?.id ?? bodyId
   if (!clients) {
     if (required) throw invalidClient('this server has no clients configured')
@@ -73,5 +75,7 @@ export function authenticateClient(
   const secret = basic?.secret ?? bodySecret
   if (client.secret !== undefined && (secret === undefined || !sameSecret(secret, client.secret)))
     throw invalidClient('the client secret is wrong or missing')
+  if (confidential && client.secret === undefined)
+    throw invalidClient('this endpoint is for confidential clients (a client with a secret)')
   return id
 }

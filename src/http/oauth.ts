@@ -18,6 +18,8 @@ export type OAuthErrorCode =
   | 'temporarily_unavailable'
   | 'invalid_dpop_proof'
   | 'use_dpop_nonce'
+  /** Cookie mode: a token request that cannot show it comes from the app's own pages (403, S5). */
+  | 'csrf_failed'
 
 const GRANT_ERRORS: ReadonlySet<AuthErrorCode> = new Set<AuthErrorCode>([
   'invalid_credentials',
@@ -64,6 +66,8 @@ export function oauthErrorResponse(err: AuthError): AuthRouteResponse {
     return oauthError(400, code, message, nonce === undefined ? {} : { [HEADER_DPOP_NONCE]: nonce })
   }
   if (code === 'store_unavailable') return oauthError(503, 'temporarily_unavailable', message)
+  // S5 (login CSRF): the same 403 as on the JSON routes, so a page handles one answer.
+  if (code === 'csrf_failed') return oauthError(403, 'csrf_failed', message)
   if (code === 'rate_limited') return oauthError(429, 'invalid_grant', message, err.headers)
   if (GRANT_ERRORS.has(code)) return oauthError(400, 'invalid_grant', message)
   return oauthError(400, 'invalid_request', message)

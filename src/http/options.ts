@@ -3,8 +3,8 @@
  * the closest valid one, every number finite and in range), with their defaults.
  */
 
+import { csrfKeysOf } from '../core/context.js'
 import type { ResolvedCookies } from '../core/credentials/cookies.js'
-import { csrfKeysOf } from '../core/credentials/csrf.js'
 import {
   booleanOption,
   checkNames,

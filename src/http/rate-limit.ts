@@ -30,7 +30,7 @@ export function normaliseUsername(username: string): string {
 }
 
 function refuse(route: RouteContext, username: string, address: string, reason: string): never {
-  route.auth.emit({ type: 'rate_limited', username, address, reason })
+  route.core.emit({ type: 'rate_limited', username, address, reason })
   throw new AuthError('rate_limited', 'too many failed login attempts; try again later', {
     retryAfter: route.settings.limits?.window,
   })
@@ -58,7 +58,7 @@ export async function reserveAttempt(
   const known = address !== 'unknown'
   if (!known && !route.warnedNoAddress) {
     route.warnedNoAddress = true
-    route.auth.emit({
+    route.core.emit({
       type: 'warning',
       message:
         'the client address is unknown, so logins are limited per username only: pass getAddress (Hono on Bun/Deno/edge) or check trustProxy',

@@ -1,5 +1,5 @@
 /** The one object every auth route handler takes, built once by `createAuthRoutes`. */
-import { callback } from '../core/context.js'
+import { type AuthCore, callback } from '../core/context.js'
 import type { Auth, ClaimsInput } from '../core/types/index.js'
 import type { TokenStore } from '../stores/types.js'
 import type { ResolvedRouteOptions } from './options.js'
@@ -8,6 +8,8 @@ import type { AuthRouteOptions } from './types.js'
 /** What the route handlers share. */
 export interface RouteContext {
   readonly auth: Auth<object, unknown>
+  /** The core behind `auth` (context.ts `coreOf`): the routes call the operations on it directly. */
+  readonly core: AuthCore
   /** The options as given (the application's callbacks). */
   readonly options: AuthRouteOptions<unknown, object>
   /** Checked settings with defaults. */
@@ -27,5 +29,5 @@ export interface RouteContext {
  * fake `store_unavailable`.
  */
 export function appCallback<T>(route: RouteContext, source: string, call: () => T | Promise<T>): Promise<T> {
-  return callback(route.auth.emit, source, call)
+  return callback(route.core.emit, source, call)
 }

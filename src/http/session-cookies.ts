@@ -3,58 +3,61 @@
  * (scoped to the auth routes only) and the readable CSRF cookie holding the session's signed CSRF
  * token, which the page echoes in a header.
  */
-import {
-  csrfValid,
-  parseCookies,
-  type ResolvedCookies,
-  sessionOf,
-  setCookie,
-} from '../core/credentials/cookies.js'
-import { getHeader } from '../core/credentials/index.js'
+import { csrfValid, parseCookies, type ResolvedCookies, setCookie } from '../core/credentials/cookies.js'
+import { checkSameOrigin, getHeader } from '../core/credentials/index.js'
 import { AuthError } from '../core/errors.js'
-import type { TokenPair } from '../core/types/index.js'
+import type { StepUpTokens } from '../core/types/index.js'
 import { stringField } from './body.js'
 import { json } from './response.js'
 import type { AuthRouteRequest, AuthRouteResponse, BodyFields } from './types.js'
 
 /**
- * The 200 answer of login and refresh: the pair in the body (RFC 6749 §5.1), or in cookie mode the
- * tokens as cookies and a body WITHOUT the refresh token — page JavaScript (an XSS included) never
- * sees it. The cookie-mode body is `{ access_token, token_type, expires_in, refresh_expires_in,
- * csrf_token }` (docs/security.md).
+ * The 200 answer of login, refresh and step-up: the tokens in the body (RFC 6749 §5.1; step-up
+ * without a refresh token hands out an access token only), or in cookie mode the tokens as cookies
+ * and a body with NO token — page JavaScript (an XSS included) never sees one. The cookie-mode body
+ * is `{ token_type, expires_in, refresh_expires_in, csrf_token }`, plus `access_token` only with
+ * `cookies.accessTokenInBody` (docs/security.md).
  */
 export function tokenResponse(
-  pair: TokenPair,
+  tokens: StepUpTokens,
   cookies: ResolvedCookies | undefined,
   prefix: string,
 ): AuthRouteResponse {
+  const tokenType = tokens.tokenType === 'DPoP' ? 'DPoP' : 'bearer'
+  const refreshed = tokens.refreshToken !== undefined
   if (!cookies)
     return json({
-      access_token: pair.accessToken,
-      refresh_token: pair.refreshToken,
-      token_type: pair.tokenType === 'DPoP' ? 'DPoP' : 'bearer',
-      expires_in: pair.expiresIn,
-      refresh_expires_in: pair.refreshExpiresIn,
+      access_token: tokens.accessToken,
+      ...(refreshed ? { refresh_token: tokens.refreshToken } : {}),
+      token_type: tokenType,
+      expires_in: tokens.expiresIn,
+      ...(refreshed ? { refresh_expires_in: tokens.refreshExpiresIn } : {}),
     })
-  const fid = sessionOf(pair.accessToken)
-  if (fid === undefined) throw new Error('tokenward: an issued access token names no session (fid)')
-  const csrf = cookies.csrf.tokenFor(fid)
+  const csrf = cookies.csrf.tokenFor(tokens.sessionId)
   const body = {
-    access_token: pair.accessToken,
-    token_type: pair.tokenType === 'DPoP' ? 'DPoP' : 'bearer',
-    expires_in: pair.expiresIn,
-    refresh_expires_in: pair.refreshExpiresIn,
+    ...(cookies.accessTokenInBody ? { access_token: tokens.accessToken } : {}),
+    token_type: tokenType,
+    expires_in: tokens.expiresIn,
+    ...(refreshed ? { refresh_expires_in: tokens.refreshExpiresIn } : {}),
     csrf_token: csrf,
   }
-  return json(body, [
-    setCookie(cookies, cookies.names.access, pair.accessToken, { maxAge: pair.expiresIn }),
+  const set = [setCookie(cookies, cookies.names.access, tokens.accessToken, { maxAge: tokens.expiresIn })]
+  if (refreshed) {
+    const maxAge = tokens.refreshExpiresIn ?? 0
     // The refresh cookie goes only to the auth routes, never to the rest of the app.
-    setCookie(cookies, cookies.names.refresh, pair.refreshToken, {
-      maxAge: pair.refreshExpiresIn,
-      path: prefix || '/',
-    }),
-    setCookie(cookies, cookies.names.csrf, csrf, { maxAge: pair.refreshExpiresIn, httpOnly: false }),
-  ])
+    set.push(setCookie(cookies, cookies.names.refresh, tokens.refreshToken!, { maxAge, path: prefix || '/' }))
+    set.push(setCookie(cookies, cookies.names.csrf, csrf, { maxAge, httpOnly: false }))
+  }
+  return json(body, set)
+}
+
+/**
+ * S5 (core/credentials `checkSameOrigin`): in cookie mode a request whose answer signs the browser
+ * in — a login, a token request, a refresh with the token in the body — must come from the app's
+ * own pages. Nothing to check outside cookie mode (no cookie is set).
+ */
+export function checkSignIn(request: AuthRouteRequest, cookies: ResolvedCookies | undefined): void {
+  if (cookies) checkSameOrigin(request.headers, request.url, cookies.trustedOrigins)
 }
 
 /** `Set-Cookie` values that clear the session cookies (none outside cookie mode). */

@@ -1,8 +1,8 @@
 import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
 import { type AuthEnv, authenticate, requireRoles } from '../../src/adapters/hono.js'
+import { csrfKeysOf } from '../../src/core/context.js'
 import { sessionOf } from '../../src/core/credentials/cookies.js'
-import { csrfKeysOf } from '../../src/core/credentials/csrf.js'
 import { createAuth } from '../../src/index.js'
 
 // On @hono/node-server the adapter reads the Node request's headers (test/adapters/http-matrix);

@@ -2,13 +2,14 @@
 import { createHmac, generateKeyPairSync } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { csrfKeysOf } from '../../src/core/context.js'
 import { resolveCookies, sessionOf } from '../../src/core/credentials/cookies.js'
-import { CSRF_KEYS, type CsrfKeys, csrfKeys, portableHmacSha256 } from '../../src/core/credentials/csrf.js'
+import { csrfKeys, portableHmacSha256 } from '../../src/core/credentials/csrf.js'
 import { createAuth } from '../../src/index.js'
 
 const SECRET = 'csrf-test-secret-at-least-32-bytes-long!!'
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
-const keysOf = (auth: object) => (auth as Record<symbol, CsrfKeys>)[CSRF_KEYS]!
+const keysOf = (auth: object) => csrfKeysOf(auth)
 
 describe('the portable HMAC-SHA256 (runtimes without node:crypto)', () => {
   it('matches the RFC 4231 test vectors', () => {

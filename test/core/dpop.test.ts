@@ -11,6 +11,7 @@ import {
   SignJWT,
 } from 'jose'
 import { describe, expect, it } from 'vitest'
+import { authenticateThen } from '../../src/core/authenticate.js'
 import {
   type AuthContext,
   AuthError,
@@ -303,10 +304,15 @@ describe('DPoP-bound access tokens (RFC 9449 §7)', () => {
     const { access_token } = (await t.login())!.body as { access_token: string }
     expect((await t.resource(`Bearer ${access_token}`)).claims.sub).toBe('u1')
     // What the adapters call: no promise for a bearer request (DPoP costs it nothing).
-    const now = (t.auth as unknown as Record<symbol, (input: CredentialsInput) => unknown>)[
-      Symbol.for('tokenward.authenticateNow')
-    ]!
-    const ctx = now({ headers: { authorization: `Bearer ${access_token}` }, method: 'GET' })
+    const ctx = authenticateThen(
+      t.auth,
+      { headers: { authorization: `Bearer ${access_token}` }, method: 'GET' },
+      undefined,
+      (c) => c,
+      (err) => {
+        throw err
+      },
+    )
     expect(ctx).not.toBeInstanceOf(Promise)
     expect((ctx as AuthContext).claims.sub).toBe('u1')
   })
@@ -403,7 +409,7 @@ describe('DPoP-bound access tokens (RFC 9449 §7)', () => {
         { htm: 'GET', htu: `${API}/things`, ath: await sha256(token) },
         { jwk: privateJwk },
       )
-      await refused(t.resource(scheme, leaky), /must not contain a private key/)
+      await refused(t.resource(scheme, leaky), /must be a public/)
     })
 
     it('6: a signature that does not verify with the jwk', async () => {

@@ -16,9 +16,24 @@ import {
 import { fail } from './errors.js'
 import { authOf, type Binding, type ExpressAuthenticateOptions } from './types.js'
 
+/**
+ * The host the client asked for, port included, as Express 5's `req.host` reads it — on Express 4
+ * too, whose `req.host` is the hostname alone (the port lost, so no DPoP `htu` on a non-default
+ * port ever matched): `X-Forwarded-Host` when `trust proxy` trusts the peer, else `Host`.
+ */
+function requestHost(req: Request): string | undefined {
+  const trust = req.app.get('trust proxy fn') as
+    | ((address: string | undefined, hop: number) => boolean)
+    | undefined
+  let host = req.get('X-Forwarded-Host')
+  if (!host || !trust?.(req.socket.remoteAddress, 0)) host = req.get('Host')
+  else if (host.includes(',')) host = host.slice(0, host.indexOf(',')).trimEnd()
+  return host || undefined
+}
+
 /** The URL the client asked for (RFC 9449 `htu`): `trust proxy` decides what protocol and host are. */
 export function requestUrl(req: Request): string {
-  return `${req.protocol}://${req.host}${req.originalUrl}`
+  return `${req.protocol}://${requestHost(req) ?? req.hostname}${req.originalUrl}`
 }
 
 /** authenticate's input: the headers, the method, and the URL for a DPoP request only. */

@@ -38,6 +38,18 @@ export interface CookieOptions {
    * cookies must then share it. Default: derived from `secret` / `keys` (see docs/security.md).
    */
   csrfSecret?: string | Uint8Array
+  /**
+   * Put the access token in the JSON body of the login, refresh and step-up answers too (default
+   * `false`: the body carries no token, so page JavaScript — an XSS included — never sees one).
+   * Only for pages that call ANOTHER origin with `Authorization: Bearer` (docs/security.md).
+   */
+  accessTokenInBody?: boolean
+  /**
+   * Origins besides the auth routes' own whose pages may sign in (session invariant S5): a login,
+   * token or body-token refresh request in cookie mode must come from the same origin, or from one
+   * of these (e.g. `https://app.example.com` for an API at `https://api.example.com`).
+   */
+  trustedOrigins?: readonly string[]
 }
 
 /** Cookie settings with every default filled in. */
@@ -50,6 +62,8 @@ export interface ResolvedCookies {
   csrfHeader: string
   /** Makes and checks the signed CSRF tokens (the Auth's keys). */
   csrf: CsrfKeys
+  accessTokenInBody: boolean
+  trustedOrigins: readonly string[]
 }
 
 // Settings this module resolved: resolving them again returns them as they are (no allocation).
@@ -97,6 +111,8 @@ export function resolveCookies(
     secure,
     csrfHeader: (o.csrfHeader ?? DEFAULT_CSRF_HEADER).toLowerCase(),
     csrf: csrf ?? processCsrfKeys(),
+    accessTokenInBody: o.accessTokenInBody === true,
+    trustedOrigins: [...(o.trustedOrigins ?? [])],
   }
   resolved.add(out)
   return out

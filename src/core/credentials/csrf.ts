@@ -43,9 +43,6 @@ export interface CsrfKeySource extends Pick<KeyOptions, 'secret' | 'keys'> {
   csrfSecret?: string | Uint8Array | undefined
 }
 
-/** Where `createAuth` puts the CSRF keys on the Auth object (for the HTTP layer and the adapters). */
-export const CSRF_KEYS = Symbol.for('tokenward.csrfKeys')
-
 // --- HMAC-SHA256, synchronous ------------------------------------------------------------------------
 
 type Mac = (data: Uint8Array) => Uint8Array
@@ -246,9 +243,4 @@ let processKeys: CsrfKeys | undefined
 export function processCsrfKeys(): CsrfKeys {
   processKeys ??= csrfKeys({}, true)
   return processKeys
-}
-
-/** The CSRF keys of an Auth (`createAuth` puts them there), or the per-process ones. */
-export function csrfKeysOf(auth: object): CsrfKeys {
-  return ((auth as Record<symbol, unknown>)[CSRF_KEYS] as CsrfKeys | undefined) ?? processCsrfKeys()
 }

@@ -128,9 +128,53 @@ function extractCredentials(input: CredentialsInput, cookies: ResolvedCookies | 
   throw new AuthError('token_missing', 'no bearer token was presented')
 }
 
-/** RFC 9110 §9.2.1: only GET, HEAD and OPTIONS are safe; every other method changes state. */
+/**
+ * RFC 9110 §9.2.1: only GET, HEAD and OPTIONS are safe; every other method changes state. An
+ * unknown method (a caller that did not say) counts as unsafe: S5 fails closed when it cannot tell.
+ */
 function isUnsafe(method: string | undefined): boolean {
-  return method !== undefined && !SAFE_METHODS.has(method) && !SAFE_METHODS.has(method.toUpperCase())
+  return method === undefined || (!SAFE_METHODS.has(method) && !SAFE_METHODS.has(method.toUpperCase()))
+}
+
+const JSON_BODY = /^application\/(?:[\w.+-]*\+)?json\s*(?:;|$)/i
+
+/**
+ * Session invariant S5 for a request that signs in (cookie mode: the answer sets the session
+ * cookies, so a cross-site page must not make the browser sign in as someone else — login CSRF):
+ * it must show it comes from the app's own pages, or throws 403 `csrf_failed`. In order:
+ *
+ * - `Sec-Fetch-Site` (the browser's own verdict, which page JavaScript cannot set): `same-origin`
+ *   or `none` (typed in, a bookmark); `same-site` / `cross-site` only from a trusted origin;
+ * - else `Origin`: the request's own origin (from `url`) or a trusted one;
+ * - else, neither (a client that is no modern browser, or an old one): a JSON body, which a
+ *   cross-site page cannot send without a CORS preflight; anything else cannot be told apart from a
+ *   cross-site form post, and is refused.
+ */
+export function checkSameOrigin(
+  headers: HeadersInput,
+  url: string | undefined,
+  trustedOrigins: readonly string[],
+): void {
+  const site = getHeader(headers, 'sec-fetch-site')?.toLowerCase()
+  const origin = getHeader(headers, 'origin')
+  const trusted = origin !== undefined && trustedOrigins.includes(origin)
+  let ok: boolean
+  if (site !== undefined) ok = site === 'same-origin' || site === 'none' || trusted
+  else if (origin !== undefined) ok = trusted || (url !== undefined && origin === originOf(url))
+  else ok = JSON_BODY.test(getHeader(headers, 'content-type') ?? '')
+  if (!ok)
+    throw new AuthError(
+      'csrf_failed',
+      "a sign-in in cookie mode must come from the app's own pages (Sec-Fetch-Site, Origin, or a JSON body)",
+    )
+}
+
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin
+  } catch {
+    return undefined
+  }
 }
 
 /**

@@ -30,6 +30,11 @@ export interface RegisteredClaims {
   jti: string
   /** Family id: shared by every token rotated from one login. */
   fid?: string
+  /**
+   * Refresh tokens: the token's place in its session's chain (the login's is 0; a rotation of `n`
+   * mints `n + 1`, however often it is retried). Docs/security.md, S1.
+   */
+  gen?: number
 }
 
 /** Claim names tokenward owns; callers cannot set them through `issueTokens`. */
@@ -42,6 +47,7 @@ export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
   'nbf',
   'jti',
   'fid',
+  'gen',
   'pur',
   'auth_time',
   'cnf',

@@ -64,6 +64,11 @@ export const ASYMMETRIC_ALGORITHMS = [
 export const TYP_DPOP = 'dpop+jwt'
 /** RFC 9449 §4.1 and §8: the proof header and the server nonce header. */
 export const HEADER_DPOP = 'DPoP'
+/**
+ * The store ids of spent DPoP proofs start with it (`dpop:<jkt>:<jti>`): memoryStore keeps them
+ * under a bound of their own, so a proof flood never takes the room of a revocation.
+ */
+export const DPOP_PROOF_PREFIX = 'dpop:'
 export const HEADER_DPOP_NONCE = 'DPoP-Nonce'
 /**
  * Algorithms a DPoP proof may use: asymmetric only (RFC 9449 §4.3 check 5: never `none`, never a

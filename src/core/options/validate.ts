@@ -113,6 +113,8 @@ const COOKIE_OPTION_NAMES = [
   'secure',
   'csrfHeader',
   'csrfSecret',
+  'accessTokenInBody',
+  'trustedOrigins',
 ] as const
 const SAME_SITE = ['strict', 'lax', 'none']
 // RFC 6265 §4.1.1: a cookie name is an HTTP token.
@@ -160,6 +162,15 @@ export function cookieOption(
     }
     if (value.sameSite !== undefined && !SAME_SITE.includes(value.sameSite))
       throw new TypeError(`tokenward: \`${name}.sameSite\` must be 'strict', 'lax' or 'none'`)
+    booleanOption(value.accessTokenInBody, `${name}.accessTokenInBody`)
+    if (
+      value.trustedOrigins !== undefined &&
+      (!Array.isArray(value.trustedOrigins) ||
+        !value.trustedOrigins.every((o) => typeof o === 'string' && /^https?:\/\/[^/]+$/.test(o)))
+    )
+      throw new TypeError(
+        `tokenward: \`${name}.trustedOrigins\` must be a list of origins such as "https://app.example.com" (scheme and host, no path)`,
+      )
     if (value.sameSite === 'none' && value.secure === false)
       throw new TypeError(`tokenward: \`${name}\` with sameSite 'none' needs secure cookies`)
     if (value.csrfSecret !== undefined) {

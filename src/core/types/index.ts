@@ -63,6 +63,31 @@ export interface TokenPair {
   expiresIn: number
   /** Refresh token lifetime, seconds. */
   refreshExpiresIn: number
+  /**
+   * The session the pair belongs to (its token family, the `fid` claim): the id `listSessions`
+   * shows and `revokeSession` takes.
+   */
+  sessionId: string
+}
+
+/**
+ * What `stepUp` hands out: a fresh access token, and a rotated refresh token only when the
+ * session's refresh token was given (session invariant S1: never a second live one).
+ */
+export type StepUpTokens = Omit<TokenPair, 'refreshToken' | 'refreshExpiresIn'> &
+  Partial<Pick<TokenPair, 'refreshToken' | 'refreshExpiresIn'>>
+
+/** Options of {@link Auth.stepUp}. */
+export interface StepUpOptions {
+  /**
+   * The session's refresh token: rotated (as a refresh would), so the new `auth_time` travels on
+   * in the new refresh token. Without it only a fresh access token is issued.
+   */
+  refreshToken?: string | undefined
+  /** The thumbprint of the request's DPoP proof key, for a DPoP-bound refresh token (RFC 9449). */
+  jkt?: string | undefined
+  /** The authenticated client, for a refresh token of a confidential client (RFC 6749 §6). */
+  client?: string | undefined
 }
 
 /** What `authenticate` returns: the token, its claims, the user, and the roles and scopes it grants. */
@@ -207,6 +232,12 @@ export interface RefreshOptions<C extends object, U> {
    * token is refreshed only with a proof of its own key; the new tokens are bound to it.
    */
   jkt?: string | undefined
+  /**
+   * The `client_id` of the client the request authenticated as (its secret checked): a refresh
+   * token issued to a confidential client is refreshed only with it (RFC 6749 §6, session
+   * invariant S3), and a token issued to another client is refused.
+   */
+  client?: string | undefined
 }
 
 /** The object `createAuth` returns. */
@@ -220,15 +251,18 @@ export interface Auth<C extends object = DefaultClaims, U = AccessClaims<C>> {
    */
   issueTokens(claims: ClaimsInput<C>, options?: IssueOptions): Promise<TokenPair>
   /**
-   * A fresh pair in the SAME session as `claims` (a verified access token's, e.g. `ctx.claims`),
+   * Fresh tokens in the SAME session as `claims` (a verified access token's, e.g. `ctx.claims`),
    * with `auth_time` now: call it right after the user proved who they are again (their password),
    * so routes guarded with `requireFresh` / `authorize(ctx, { maxAge })` let them through.
-   * `extra` claims replace the caller's own claims of the new tokens.
+   * `extra` claims replace the caller's own claims of the new tokens. With `options.refreshToken`
+   * (the session's own) the refresh token is rotated too; without it, only an access token is
+   * issued — a session never has two live refresh tokens (docs/security.md, S1).
    */
   stepUp(
     claims: { sub: string; fid?: unknown; [claim: string]: unknown },
     extra?: Omit<Partial<ClaimsInput<C>>, 'sub'>,
-  ): Promise<TokenPair>
+    options?: StepUpOptions,
+  ): Promise<StepUpTokens>
   /** Verifies an access token, including revocation. Throws {@link AuthError}. */
   verifyAccessToken(token: string): Promise<AccessClaims<C>>
   /** Verifies a refresh token, including revocation; does not spend it. Throws {@link AuthError}. */

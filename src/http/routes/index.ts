@@ -3,7 +3,7 @@
  * (`authRouter`, the Fastify `routes` option, `authRoutes`); you only call `createAuthRoutes` to
  * support another framework.
  */
-import { applyRealm } from '../../core/context.js'
+import { applyRealm, coreOf } from '../../core/context.js'
 import { isAuthError } from '../../core/errors.js'
 import type { Auth, ClaimsInput } from '../../core/types/index.js'
 import { parseBody } from '../body.js'
@@ -69,7 +69,7 @@ function servedAt(route: RouteContext, basePath: string | undefined): RouteConte
 function answerError(route: RouteContext, entry: RouteEntry, err: unknown): AuthRouteResponse {
   // The app's callback threw, or a tokenward bug: the framework's error handling (a 500).
   if (!isAuthError(err)) throw err
-  const e = applyRealm(route.auth.settings.realm, err) as typeof err
+  const e = applyRealm(route.core.settings.realm, err) as typeof err
   const response = entry.oauth ? oauthErrorResponse(e) : errorResponse(e)
   const { cookies, prefix } = route.settings
   if (err.code === 'refresh_token_reused') response.cookies.push(...clearCookies(cookies, prefix))
@@ -100,13 +100,17 @@ export function createAuthRoutes<C extends object, U, RU = U>(
   options: AuthRouteOptions<RU, C>,
 ): AuthRoutes {
   const a = auth as unknown as Auth<object, unknown>
+  const core = coreOf(a)
+  if (!core)
+    throw new TypeError('tokenward: the auth routes need an Auth made by createAuth (this object was not)')
   const o = options as unknown as AuthRouteOptions<unknown, object>
   const settings = resolveRouteOptions(a, o)
   const route: RouteContext = {
     auth: a,
+    core,
     options: o,
     settings,
-    store: a.settings.store,
+    store: core.store,
     claimsFor: (o.claimsFor ?? defaultClaimsFor) as (user: unknown) => ClaimsInput<object>,
     dummyHash: undefined,
     warnedNoAddress: false,

@@ -1,12 +1,15 @@
 /**
  * `POST /introspect`: OAuth 2.0 token introspection (RFC 7662) for resource servers that cannot
- * verify tokens themselves. The caller must authenticate as one of the configured `clients`
- * (§2.1: introspection is not for anonymous callers). An active token is answered with its
- * claims; anything else — invalid, expired, revoked, a one-time token — with `{ "active": false }`
- * and nothing more (§2.2).
+ * verify tokens themselves. The caller must authenticate as one of the configured CONFIDENTIAL
+ * `clients` (§2.1: introspection needs authorization, and naming a public client proves nothing;
+ * §4: no token scanning by anyone who knows a client id). An active token is answered with its
+ * claims; anything else — invalid, expired, revoked, a spent refresh token (session invariant S2),
+ * a one-time token — with `{ "active": false }` and nothing more (§2.2).
  */
 import { isAuthError } from '../../core/errors.js'
 import { scopesOf } from '../../core/guards.js'
+import { refreshIsLive } from '../../core/refresh.js'
+import { verifyNow } from '../../core/verify.js'
 import { stringField } from '../body.js'
 import { authenticateClient } from '../clients.js'
 import { json } from '../response.js'
@@ -33,16 +36,17 @@ export async function introspect(
   request: AuthRouteRequest,
   fields: BodyFields,
 ): Promise<AuthRouteResponse> {
-  const { auth } = route
-  authenticateClient(route, request, fields, { required: true })
+  const { core } = route
+  authenticateClient(route, request, fields, { required: true, confidential: true })
   const token = stringField(fields, 'token', true)
   const hint = stringField(fields, 'token_type_hint', false)
   const kinds = hint === 'refresh_token' ? (['refresh', 'access'] as const) : (['access', 'refresh'] as const)
   for (const kind of kinds) {
     try {
-      const claims =
-        kind === 'access' ? await auth.verifyAccessToken(token) : await auth.verifyRefreshToken(token)
-      return json(active(claims as Record<string, unknown>, kind))
+      const claims = (await verifyNow(core, token, kind)) as Parameters<typeof refreshIsLive>[1]
+      // S2: a refresh token whose place in its chain is spent is not active, though not revoked.
+      if (kind === 'refresh' && !(await refreshIsLive(core, claims))) return json({ active: false })
+      return json(active(claims, kind))
     } catch (err) {
       // Not active as this kind; a store outage is not "inactive": fail closed (503).
       if (!isAuthError(err) || err.code === 'store_unavailable') throw err

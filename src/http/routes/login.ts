@@ -5,10 +5,11 @@
  */
 import { getHeader } from '../../core/credentials/index.js'
 import { AuthError } from '../../core/errors.js'
+import { issueTokens } from '../../core/issue.js'
 import { randomId } from '../../core/jws/tokens.js'
 import { clientAddress } from '../address.js'
 import { badRequest, stringField } from '../body.js'
-import { tokenRequestKey, withNonce } from '../dpop.js'
+import { proofKeyOf, withNonce } from '../dpop.js'
 import {
   normaliseUsername,
   type Reservation,
@@ -17,7 +18,7 @@ import {
   reserveSubject,
 } from '../rate-limit.js'
 import { appCallback, type RouteContext } from '../route-context.js'
-import { tokenResponse } from '../session-cookies.js'
+import { checkSignIn, tokenResponse } from '../session-cookies.js'
 import type { AuthRouteRequest, AuthRouteResponse, BodyFields } from '../types.js'
 import { loadPasswords } from '../users.js'
 
@@ -69,7 +70,8 @@ export function idOf(user: unknown): string | undefined {
   return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined
 }
 
-export function credentialsOf(fields: BodyFields): { username: string; password: string } {
+/** The username and password of a login body (`username` or `email`, and `password`). */
+export function passwordCredentialsOf(fields: BodyFields): { username: string; password: string } {
   const username = stringField(fields, 'username', false) ?? stringField(fields, 'email', true)
   const password = stringField(fields, 'password', true)
   if (username.length > MAX_USERNAME_LENGTH) throw badRequest('the username is too long')
@@ -78,23 +80,25 @@ export function credentialsOf(fields: BodyFields): { username: string; password:
   return { username, password }
 }
 
-/** The login route. */
-export async function login(
+/** The login route (and the password grant of `/token`, with the client it authenticated). */
+export async function loginRoute(
   route: RouteContext,
   request: AuthRouteRequest,
   fields: BodyFields,
   /** The authenticated OAuth client (`/token`): the tokens carry its `client_id` (RFC 9068 §2.2). */
   clientId?: string,
 ): Promise<AuthRouteResponse> {
-  const { auth, settings } = route
-  const { username, password } = credentialsOf(fields)
+  const { core, settings } = route
+  const { username, password } = passwordCredentialsOf(fields)
+  // S5: in cookie mode the answer signs the browser in: a cross-site page may not (login CSRF).
+  checkSignIn(request, settings.cookies)
   // RFC 9449 §5: a DPoP proof, checked before the password (a bad one costs no attempt).
-  const jkt = await tokenRequestKey(route, request)
+  const jkt = await proofKeyOf(route, request)
   const address = clientAddress(request, settings.proxyHops)
   const reservation = await reserveAttempt(route, username, address)
   const { user, newHash } = await checkPassword(route, { username, password, address, reservation })
   if (!user) {
-    auth.emit({ type: 'login_failed', username, address, reason: 'invalid credentials' })
+    core.emit({ type: 'login_failed', username, address, reason: 'invalid credentials' })
     throw new AuthError('invalid_credentials', 'the username or password is incorrect')
   }
   await release(route, reservation)
@@ -104,11 +108,12 @@ export async function login(
     await appCallback(route, 'updatePasswordHash', () => update(user, newHash)).catch(() => {})
   }
   const claims = await appCallback(route, 'claimsFor', () => route.claimsFor(user))
-  const pair = await auth.issueTokens(
+  const pair = await issueTokens(
+    core,
     clientId === undefined ? claims : ({ ...claims, client_id: clientId } as typeof claims),
     // The session record keeps the device and network of the login (IPv6: its /64 only).
     { userAgent: getHeader(request.headers, 'user-agent'), address, jkt },
   )
-  auth.emit({ type: 'login_succeeded', username, sub: claims.sub, address })
+  core.emit({ type: 'login_succeeded', username, sub: claims.sub, address })
   return withNonce(route, tokenResponse(pair, settings.cookies, settings.prefix))
 }

@@ -1,34 +1,32 @@
-/** `POST /refresh` (and the refresh grant of `POST /token`): the refresh token from the body or cookie. */
-
-import { AuthError } from '../../core/errors.js'
+/**
+ * `POST /refresh` (and the refresh grant of `POST /token`): the refresh token from the body or the
+ * cookie, rotated by the core (refresh.ts `rotate`, session invariants S1 and S2) with what this
+ * request proved (S3): the DPoP proof's key, the authenticated client.
+ */
+import { refresh } from '../../core/refresh.js'
 import type { ClaimsInput } from '../../core/types/index.js'
 import { badRequest } from '../body.js'
-import { tokenRequestKey, withNonce } from '../dpop.js'
+import { authenticateClient } from '../clients.js'
+import { proofKeyOf, withNonce } from '../dpop.js'
 import type { RouteContext } from '../route-context.js'
-import { refreshTokenOf, tokenResponse } from '../session-cookies.js'
+import { checkSignIn, refreshTokenOf, tokenResponse } from '../session-cookies.js'
 import type { AuthRouteRequest, AuthRouteResponse, BodyFields } from '../types.js'
 
-/** The refresh route. */
-export async function refresh(
+/** The refresh route. `client`: the client `/token` authenticated (each route authenticates its own). */
+export async function refreshRoute(
   route: RouteContext,
   request: AuthRouteRequest,
   fields: BodyFields,
-  /** The authenticated OAuth client (`/token`): the token must have been issued to it (RFC 6749 §6). */
-  clientId?: string,
+  client: string | undefined = authenticateClient(route, request, fields, { required: false }),
 ): Promise<AuthRouteResponse> {
-  const { auth, settings, options } = route
+  const { core, settings, options } = route
   const token = refreshTokenOf(request, fields, settings.cookies)
   if (!token) throw badRequest('the field refresh_token is required')
-  // RFC 9449 §5: the proof's key; a bound refresh token needs its own (checked by auth.refresh).
-  const jkt = await tokenRequestKey(route, request)
-  if (clientId !== undefined) {
-    const issuedTo = ((await auth.verifyRefreshToken(token)) as { client_id?: unknown }).client_id
-    if (issuedTo !== undefined && issuedTo !== clientId)
-      throw new AuthError('token_claim_invalid', 'the refresh token was issued to another client', {
-        claim: 'client_id',
-      })
-  }
+  // S5: a refresh token from the body would sign the browser in: a cross-site page may not.
+  if (fields.refresh_token !== undefined) checkSignIn(request, settings.cookies)
+  // RFC 9449 §5: the proof's key; a bound refresh token needs its own (checked by the core).
+  const jkt = await proofKeyOf(route, request)
   const claimsFor = options.claimsFor as ((user: unknown) => ClaimsInput<object>) | undefined
-  const pair = await auth.refresh(token, claimsFor || jkt ? { claimsFor, jkt } : undefined)
+  const pair = await refresh(core, token, { claimsFor, presented: { jkt, client } })
   return withNonce(route, tokenResponse(pair, settings.cookies, settings.prefix))
 }

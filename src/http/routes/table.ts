@@ -5,14 +5,14 @@
 import type { RouteContext } from '../route-context.js'
 import type { AuthRouteRequest, AuthRouteResponse, BodyFields } from '../types.js'
 import { introspect } from './introspect.js'
-import { login } from './login.js'
+import { loginRoute } from './login.js'
 import { logout } from './logout.js'
 import { me } from './me.js'
 import { reauthenticate } from './reauthenticate.js'
-import { refresh } from './refresh.js'
-import { revokeToken } from './revoke.js'
+import { refreshRoute } from './refresh.js'
+import { revokeRoute } from './revoke.js'
 import { listSessionsRoute, revokeSessionRoute } from './sessions.js'
-import { token } from './token.js'
+import { tokenRoute } from './token.js'
 import { jwks, metadata } from './well-known.js'
 
 /** Which description the OpenAPI document gives a route. */
@@ -51,9 +51,23 @@ export interface RouteEntry {
 
 /** The one route table: adapters register it, the OpenAPI document is generated from it. */
 export const ROUTE_TABLE: readonly RouteEntry[] = [
-  { method: 'POST', path: '/login', handler: login, body: true, oauth: false, doc: 'login' },
-  { method: 'POST', path: '/token', handler: token, body: true, oauth: true, doc: 'token' },
-  { method: 'POST', path: '/refresh', handler: refresh, body: true, oauth: false, doc: 'refresh' },
+  {
+    method: 'POST',
+    path: '/login',
+    handler: (route, request, fields) => loginRoute(route, request, fields),
+    body: true,
+    oauth: false,
+    doc: 'login',
+  },
+  { method: 'POST', path: '/token', handler: tokenRoute, body: true, oauth: true, doc: 'token' },
+  {
+    method: 'POST',
+    path: '/refresh',
+    handler: (route, request, fields) => refreshRoute(route, request, fields),
+    body: true,
+    oauth: false,
+    doc: 'refresh',
+  },
   { method: 'POST', path: '/logout', handler: logout, body: true, oauth: false, doc: 'logout' },
   {
     method: 'GET',
@@ -71,7 +85,7 @@ export const ROUTE_TABLE: readonly RouteEntry[] = [
     oauth: false,
     doc: 'reauthenticate',
   },
-  { method: 'POST', path: '/revoke', handler: revokeToken, body: true, oauth: true, doc: 'revoke' },
+  { method: 'POST', path: '/revoke', handler: revokeRoute, body: true, oauth: true, doc: 'revoke' },
   { method: 'POST', path: '/introspect', handler: introspect, body: true, oauth: true, doc: 'introspect' },
   {
     method: 'GET',

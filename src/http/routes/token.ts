@@ -9,11 +9,11 @@ import { authenticateClient } from '../clients.js'
 import { oauthError } from '../oauth.js'
 import type { RouteContext } from '../route-context.js'
 import type { AuthRouteRequest, AuthRouteResponse, BodyFields } from '../types.js'
-import { login } from './login.js'
-import { refresh } from './refresh.js'
+import { loginRoute } from './login.js'
+import { refreshRoute } from './refresh.js'
 
 /** The token route (its errors are answered in RFC 6749 §5.2 form by the route table). */
-export async function token(
+export async function tokenRoute(
   route: RouteContext,
   request: AuthRouteRequest,
   fields: BodyFields,
@@ -21,8 +21,8 @@ export async function token(
   const grant = stringField(fields, 'grant_type', false) ?? 'password'
   if (grant !== 'password' && grant !== 'refresh_token')
     return oauthError(400, 'unsupported_grant_type', 'grant_type must be password or refresh_token')
-  const clientId = authenticateClient(route, request, fields, { required: false })
+  const client = authenticateClient(route, request, fields, { required: false })
   return grant === 'password'
-    ? login(route, request, fields, clientId)
-    : refresh(route, request, fields, clientId)
+    ? loginRoute(route, request, fields, client)
+    : refreshRoute(route, request, fields, client)
 }

@@ -11,7 +11,6 @@ const CACHEABLE = { 'Cache-Control': 'public, max-age=300' }
 
 /** `GET /.well-known/jwks.json`. */
 export async function jwks(route: RouteContext): Promise<AuthRouteResponse> {
-  await route.auth.ready()
   return { status: 200, headers: { ...CACHEABLE }, cookies: [], body: await route.auth.jwks() }
 }
 
@@ -21,12 +20,10 @@ export async function jwks(route: RouteContext): Promise<AuthRouteResponse> {
  * prefix. Without an `issuer` that is an http(s) URL there is no metadata to publish (404).
  */
 export async function metadata(route: RouteContext): Promise<AuthRouteResponse | undefined> {
-  const issuer = route.auth.settings.issuer
+  const { issuer, clients, dpop } = route.core.settings
   if (!issuer || !/^https?:\/\//.test(issuer)) return undefined
   const base = `${issuer.replace(/\/+$/, '')}${route.settings.prefix}`
-  const clientAuth = route.auth.settings.clients
-    ? ['client_secret_basic', 'client_secret_post', 'none']
-    : ['none']
+  const clientAuth = clients ? ['client_secret_basic', 'client_secret_post', 'none'] : ['none']
   return {
     status: 200,
     headers: { ...CACHEABLE },
@@ -41,7 +38,10 @@ export async function metadata(route: RouteContext): Promise<AuthRouteResponse |
       revocation_endpoint: `${base}/revoke`,
       revocation_endpoint_auth_methods_supported: clientAuth,
       introspection_endpoint: `${base}/introspect`,
+      // RFC 7662 §2.1 and S3: only a confidential client may introspect.
       introspection_endpoint_auth_methods_supported: clientAuth.filter((m) => m !== 'none'),
+      // RFC 9449 §5.1: a client discovers that this server binds tokens to DPoP keys.
+      ...(dpop ? { dpop_signing_alg_values_supported: [...dpop.algorithms] } : {}),
     },
   }
 }
