@@ -510,7 +510,9 @@ describe.skipIf(!redisServerBin())('redisStore verdict cache', () => {
     )
     expect(() => redisStore({ client, cache: { maxEntries: 0 } })).toThrow('at least 1')
     expect(() => redisStore({ client, cache: { maxEntries: Number.NaN } })).toThrow('at least 1')
-    expect(() => redisStore({ client, cache: 'yes' as never })).toThrow('true, false or { maxEntries }')
+    expect(() => redisStore({ client, cache: 'yes' as never })).toThrow(
+      'true, false or { maxEntries, maxAgeMs }',
+    )
   })
 
   it('stays off, and says why once, where Redis will not track (CLIENT disabled); the answers stay right', async () => {

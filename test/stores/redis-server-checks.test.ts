@@ -78,6 +78,22 @@ const everyCall = (store: TokenStore) => ({
       address: null,
     }),
   listSessions: () => store.listSessions!('u1'),
+  listSessionsPage: () => store.listSessions!('u1', { limit: 10 }),
+  getSession: () => store.getSession!('u1', 'fid-1'),
+  deleteSessions: () => store.deleteSessions!('u1'),
+  spendRefresh: () =>
+    store.spendRefresh!({
+      family: 'fid-2',
+      generation: 0,
+      subject: 'u1',
+      ids: ['jti-3', 'fid-2'],
+      issuedAt: Date.now() / 1000,
+      expiresAt: inAMinute(),
+      now: Date.now(),
+      graceSeconds: 10,
+      graceRetries: 2,
+    }),
+  spentGeneration: () => store.spentGeneration!('fid-2', 'u1'),
 })
 
 const errorOf = (promise: Promise<unknown>) =>

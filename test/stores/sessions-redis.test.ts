@@ -30,19 +30,20 @@ describe.skipIf(!url)('redisStore session records', () => {
   const storeAt = (name: string) =>
     redisStore({ client, prefix: `tw-sessions:${runId}:${name}:`, onWarning: quiet })
 
-  it("keeps a subject's records in two keys under the subject's own hash tag, each expiring with its latest session", async () => {
+  it("keeps a subject's records in three keys under the subject's own hash tag, each expiring with its latest session", async () => {
     await ready
     const prefix = `tw-sessions:${runId}:keys:`
-    const auth = createAuth({ secret: SECRET, store: redisStore({ client, prefix, onWarning: quiet }) })
+    const store = redisStore({ client, prefix, onWarning: quiet })
+    const auth = createAuth({ secret: SECRET, store })
     const pair = await auth.issueTokens({ sub: 'alice' }, { userAgent: 'Firefox', address: '2001:db8::7' })
     await auth.refresh(pair.refreshToken)
-    await auth.revokeSubject('alice')
+    await store.setCutoff('alice', Date.now() / 1000, Date.now() / 1000 + 600)
     const keys = ((await client.keys(`${prefix}*`)) as string[]).sort()
     // Records, spent mark and cutoff: one Cluster slot (the refresh retry counter is keyed apart).
     const tags = new Set(keys.filter((k) => !k.includes('}:h:')).map((k) => /\{([^}]*)\}/.exec(k)![1]))
     expect(tags.size).toBe(1)
-    const sessionKeys = keys.filter((k) => /:s[ir]:alice$/.test(k))
-    expect(sessionKeys).toHaveLength(2)
+    const sessionKeys = keys.filter((k) => /:s[irl]:alice$/.test(k))
+    expect(sessionKeys).toHaveLength(3)
     const family = Date.now() + (7 * 86400 + 5) * 1000
     for (const k of sessionKeys) {
       const pttl = await client.pTTL(k)
@@ -55,7 +56,7 @@ describe.skipIf(!url)('redisStore session records', () => {
     expect(dump).not.toContain('2001:db8::7')
   })
 
-  it('prunes expired records from both keys when the list is read or a record saved (no HEXPIRE on 7.0)', async () => {
+  it('prunes expired records from all three keys when the list is read or a record saved (no HEXPIRE on 7.0)', async () => {
     await ready
     const store = storeAt('prune')
     const t = Date.now()
@@ -73,13 +74,16 @@ describe.skipIf(!url)('redisStore session records', () => {
     const keys = (await client.keys(`tw-sessions:${runId}:prune:*`)) as string[]
     const index = keys.find((k) => k.includes(':si:'))!
     const records = keys.find((k) => k.includes(':sr:'))!
+    const listing = keys.find((k) => k.includes(':sl:'))!
     expect(await client.zCard(index)).toBe(2)
-    expect(await client.hLen(records)).toBe(4)
+    expect(await client.zCard(listing)).toBe(2)
+    expect(await client.hLen(records)).toBe(6)
     // A minute later (the clock the store sends with each script), "short" has expired.
     vi.spyOn(Date, 'now').mockReturnValue(t + 60_000)
     expect((await store.listSessions!('bob')).map((r) => r.id)).toEqual(['long'])
     expect(await client.zCard(index)).toBe(1)
-    expect(await client.hLen(records)).toBe(2)
+    expect(await client.zCard(listing)).toBe(1)
+    expect(await client.hLen(records)).toBe(3)
   })
 
   it('enforces a session revoked on one instance on every other, and lists it on none', async () => {

@@ -17,6 +17,7 @@
  * @packageDocumentation
  */
 import type { CutoffCheck } from '../types.js'
+import { redisRefresh } from './refresh.js'
 import { redisSessions } from './sessions.js'
 import type { RedisStoreOptions, RedisTokenStore } from './types.js'
 import { storeCache } from './verdict-cache/store.js'
@@ -74,6 +75,8 @@ export function redisStore(options: RedisStoreOptions): RedisTokenStore {
   const connection = connect(clientOf(options))
   const prefix = options.prefix ?? 'tokenward:'
   const timeoutMs = options.timeoutMs ?? 500
+  // Through a closure, so a clock replaced later (a test's fake Date.now) is still the one read.
+  const now = options.now ?? (() => Date.now())
   const allowEviction = options.allowEviction === true
   const onWarning = options.onWarning ?? ((message: string) => console.warn(message))
   const warned = new Set<string>()
@@ -189,7 +192,7 @@ export function redisStore(options: RedisStoreOptions): RedisTokenStore {
   const eval_ = (script: string, key: string, args: string[]) =>
     command(key, ['EVAL', script, '1', key, ...args])
   // The verdict cache (verdict-cache/cache.ts); a pass-through where the client cannot have one.
-  const cache = storeCache(options.client, options.cache, { prefix, timeoutMs, send: command, warnOnce })
+  const cache = storeCache(options.client, options.cache, { prefix, timeoutMs, send: command, warnOnce, now })
   /** Verdict of the MGET values: the ids' marks, then the cutoff. */
   const verdict = (values: readonly unknown[], count: number, cutoff: CutoffCheck | undefined) => {
     for (let i = 0; i < count; i++) if (values[i] !== null && values[i] !== undefined) return true
@@ -203,9 +206,10 @@ export function redisStore(options: RedisStoreOptions): RedisTokenStore {
 
   // `{tag}` = hash of the subject: every key of one user lands in one Cluster slot, so the one
   // multi-key command (MGET in isRevoked) never crosses slots. Each other command has one key.
+  const subjectKey = (subject: string) => `${prefix}{${fnv1a(subject)}}`
   const key = (kind: string, id: string, subject?: string) =>
-    `${prefix}{${fnv1a(subject ?? '')}}:${kind}:${encodeURIComponent(subject ?? '')}:${encodeURIComponent(id)}`
-  const cutoffKey = (subject: string) => `${prefix}{${fnv1a(subject)}}:c:${encodeURIComponent(subject)}`
+    `${subjectKey(subject ?? '')}:${kind}:${encodeURIComponent(subject ?? '')}:${encodeURIComponent(id)}`
+  const cutoffKey = (subject: string) => `${subjectKey(subject)}:c:${encodeURIComponent(subject)}`
   const ms = (seconds: number) => String(Math.ceil(seconds * 1000))
 
   /** The MGET of `keys` (the cache remembers what it may), then the verdict. */
@@ -219,15 +223,26 @@ export function redisStore(options: RedisStoreOptions): RedisTokenStore {
   }
 
   return {
-    // Session records (sessions.ts): two keys per subject under the subject's hash tag.
-    ...redisSessions({ command, subjectKey: (subject) => `${prefix}{${fnv1a(subject)}}`, unexpected }),
+    // Session records (sessions.ts): three keys per subject under the subject's hash tag. A save past
+    // maxPerSubject revokes families in its script: Redis announces those keys to every verdict
+    // cache, and this one drops them at once, as it does for its own revoke().
+    ...redisSessions({
+      command,
+      subjectKey,
+      revocationPrefix: (subject) => key('r', '', subject),
+      ended: (subject, ids) => cache.invalidate(ids.map((id) => key('r', id, subject))),
+      now,
+      unexpected,
+    }),
+    // One EVAL per refresh (refresh.ts): revocation check, family state and session touch.
+    ...redisRefresh({ command, key, cutoffKey, subjectKey, now, unexpected }),
     ready: () => withTimeout(serverChecked() ?? Promise.resolve()),
     cacheStats: () => cache.stats(),
     async close() {
       cache.release()
     },
     async revoke(id, expiresAt, subject) {
-      if (expiresAt * 1000 <= Date.now()) return
+      if (expiresAt * 1000 <= now()) return
       const k = key('r', id, subject)
       const reply = await cache.write(k, () => command(k, ['SET', k, '1', 'PXAT', ms(expiresAt)]))
       if (reply !== 'OK') throw unexpected('SET', reply)
@@ -248,7 +263,7 @@ export function redisStore(options: RedisStoreOptions): RedisTokenStore {
       return fetchRevoked(keys, ids.length, cutoff)
     },
     async consume(id, expiresAt, subject) {
-      const at = Math.max(expiresAt * 1000, Date.now() + 1000)
+      const at = Math.max(expiresAt * 1000, now() + 1000)
       const k = key('u', id, subject)
       const reply = await command(k, ['SET', k, '1', 'NX', 'PXAT', String(Math.ceil(at))])
       if (reply === 'OK') return true

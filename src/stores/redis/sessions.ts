@@ -1,76 +1,16 @@
 /**
  * The session records of `redisStore()` (the optional {@link SessionStore} part of the
  * TokenStore), for Redis 7.0 and later — which has no per-field hash expiry (HEXPIRE came in 7.4),
- * so each subject has two keys under its own hash tag, in one Cluster slot:
- *
- * - `…{tag}:si:<subject>` — a sorted set of the subject's session ids, scored by expiry (epoch ms);
- * - `…{tag}:sr:<subject>` — a hash: `d:<id>` the record's fixed part (JSON: id, subject, createdAt,
- *   userAgent, address), `u:<id>` its `lastUsedAt`.
- *
- * Every operation is one Lua script over both keys, so it is atomic: a touch never brings back a
- * record a delete removed, and concurrent saves all land. Expired members are pruned whenever a
- * record is saved or the list is read; both keys expire (PXAT) with their latest record, so
- * nothing outlives the sessions it describes.
+ * so each subject has three keys under its own hash tag, in one Cluster slot (the layout and the
+ * scripts are in session-scripts.ts). Every operation is one command: a script over the subject's
+ * keys (atomic, so a touch never brings back a record a delete removed, concurrent saves all land,
+ * and the cap ends exactly the oldest), or one `UNLINK` for `deleteSessions`. A save past
+ * `maxPerSubject` revokes each ended family (its `r:` key, PXAT the record's expiry) before it
+ * forgets the record, in the same script.
  */
 import type { SessionRecord, SessionStore } from '../types.js'
-
-// Shared by every script: prune(now) drops the expired ids and their fields; keep(key, exp) makes
-// `key` live at least until `exp` (PEXPIRETIME: -1 no expiry, -2 no key — both below any exp).
-const COMMON = `
-local idx, rec = KEYS[1], KEYS[2]
-local function prune(now)
-  local gone = redis.call('ZRANGEBYSCORE', idx, '-inf', now)
-  for _, id in ipairs(gone) do redis.call('HDEL', rec, 'd:' .. id, 'u:' .. id) end
-  if #gone > 0 then redis.call('ZREMRANGEBYSCORE', idx, '-inf', now) end
-end
-local function keep(key, exp)
-  if redis.call('PEXPIRETIME', key) < exp then redis.call('PEXPIREAT', key, exp) end
-end
-`
-// ARGV = id, record JSON, lastUsedAt, expiry ms, now ms
-const SAVE = `${COMMON}
-local id, exp = ARGV[1], tonumber(ARGV[4])
-prune(ARGV[5])
-redis.call('HSET', rec, 'd:' .. id, ARGV[2], 'u:' .. id, ARGV[3])
-redis.call('ZADD', idx, exp, id)
-keep(idx, exp)
-keep(rec, exp)
-return 1`
-// ARGV = id, lastUsedAt, expiry ms, now ms. Only a live record is touched; both values only rise.
-const TOUCH = `${COMMON}
-local id, exp = ARGV[1], tonumber(ARGV[3])
-local score = redis.call('ZSCORE', idx, id)
-if not score or tonumber(score) <= tonumber(ARGV[4]) then return 0 end
-local used = tonumber(redis.call('HGET', rec, 'u:' .. id) or '0')
-if tonumber(ARGV[2]) > used then redis.call('HSET', rec, 'u:' .. id, ARGV[2]) end
-if exp > tonumber(score) then
-  redis.call('ZADD', idx, exp, id)
-  keep(idx, exp)
-  keep(rec, exp)
-end
-return 1`
-// ARGV = now ms. Returns [record JSON, lastUsedAt, expiry ms] per live record.
-const LIST = `${COMMON}
-prune(ARGV[1])
-local ids = redis.call('ZRANGE', idx, 0, -1, 'WITHSCORES')
-local out = {}
-for i = 1, #ids, 2 do
-  local data = redis.call('HGET', rec, 'd:' .. ids[i])
-  if data then
-    out[#out + 1] = data
-    out[#out + 1] = redis.call('HGET', rec, 'u:' .. ids[i]) or ''
-    out[#out + 1] = ids[i + 1]
-  end
-end
-return out`
-// ARGV = id, now ms. 1 when a live record was removed.
-const DELETE = `${COMMON}
-local id = ARGV[1]
-local score = redis.call('ZSCORE', idx, id)
-redis.call('ZREM', idx, id)
-redis.call('HDEL', rec, 'd:' .. id, 'u:' .. id)
-if score and tonumber(score) > tonumber(ARGV[2]) then return 1 end
-return 0`
+import { toText } from './connection.js'
+import { DELETE, GET, LIST, PAGE, SAVE, TOUCH } from './session-scripts.js'
 
 /** What the session methods need of the store around them (index.ts). */
 export interface RedisSessionDeps {
@@ -78,31 +18,46 @@ export interface RedisSessionDeps {
   command(firstKey: string, args: string[]): Promise<unknown>
   /** `<prefix>{<hash tag of subject>}`: the start of every key of `subject`. */
   subjectKey(subject: string): string
+  /** The revocation key of family `id` of `subject`, as `revoke(id, …, subject)` writes it, less the id. */
+  revocationPrefix(subject: string): string
+  /** The families a save ended: their revocation keys leave the verdict cache. */
+  ended(subject: string, ids: readonly string[]): void
+  /** The store's clock, epoch ms. */
+  now(): number
   /** The error for a reply the store does not recognise (fail closed). */
   unexpected(what: string, reply: unknown): Error
 }
 
-function toText(value: unknown): string {
-  if (typeof value === 'string') return value
-  if (value instanceof Uint8Array) return new TextDecoder().decode(value)
-  return String(value)
+/** The three session keys of `subject`: expiry index, listing index, records. */
+export function sessionKeys(
+  subjectKey: (subject: string) => string,
+  subject: string,
+): [string, string, string] {
+  const base = `${subjectKey(subject)}:`
+  const encoded = encodeURIComponent(subject)
+  return [`${base}si:${encoded}`, `${base}sl:${encoded}`, `${base}sr:${encoded}`]
+}
+
+/** The 15 digits of a record's listing member: inverted creation ms, so newest sorts first. */
+export function creationKey(createdAt: number): string {
+  const ms = Math.min(Math.max(Math.round(createdAt * 1000), 0), 999_999_999_999_999)
+  return String(999_999_999_999_999 - ms).padStart(15, '0')
 }
 
 /**
- * The four session methods over `deps`.
+ * The session methods over `deps`.
  *
  * @example
  * ```ts
- * const sessions = redisSessions({ command, subjectKey: (s) => `tokenward:{${hash(s)}}`, unexpected })
- * await sessions.listSessions('u1')
+ * const sessions = redisSessions({ command, subjectKey, revocationPrefix, ended, now, unexpected })
+ * await sessions.listSessions('u1', { limit: 50 })
  * ```
  */
-export function redisSessions({ command, subjectKey, unexpected }: RedisSessionDeps): SessionStore {
+export function redisSessions(deps: RedisSessionDeps): Required<SessionStore> {
+  const { command, subjectKey, unexpected, now } = deps
   const run = (script: string, subject: string, args: string[]) => {
-    const base = `${subjectKey(subject)}:`
-    const encoded = encodeURIComponent(subject)
-    const idx = `${base}si:${encoded}`
-    return command(idx, ['EVAL', script, '2', idx, `${base}sr:${encoded}`, ...args])
+    const keys = sessionKeys(subjectKey, subject)
+    return command(keys[0], ['EVAL', script, '3', ...keys, ...args])
   }
   const ms = (seconds: number) => String(Math.ceil(seconds * 1000))
   const flag = (what: string, reply: unknown) => {
@@ -110,14 +65,21 @@ export function redisSessions({ command, subjectKey, unexpected }: RedisSessionD
     if (n !== 0 && n !== 1) throw unexpected(what, reply)
     return n === 1
   }
-
-  /** One record from the list script's three values; a value it cannot read is a failure. */
-  const recordOf = (subject: string, data: unknown, used: unknown, score: unknown): SessionRecord => {
+  /** Records from a script's flat [JSON, lastUsedAt, expiry ms, …] reply. */
+  const recordsOf = (what: string, subject: string, reply: unknown): SessionRecord[] => {
+    if (!Array.isArray(reply) || reply.length % 3 !== 0) throw unexpected(what, reply)
+    const records: SessionRecord[] = []
+    for (let i = 0; i < reply.length; i += 3)
+      records.push(recordOf(what, subject, reply[i], reply[i + 1], reply[i + 2]))
+    return records
+  }
+  /** One record from a script's three values; a value it cannot read is a failure. */
+  const recordOf = (what: string, subject: string, data: unknown, used: unknown, score: unknown) => {
     let fixed: Partial<SessionRecord>
     try {
       fixed = JSON.parse(toText(data)) as Partial<SessionRecord>
     } catch {
-      throw unexpected('the session list script', data)
+      throw unexpected(what, data)
     }
     const record: SessionRecord = {
       id: String(fixed.id),
@@ -129,13 +91,17 @@ export function redisSessions({ command, subjectKey, unexpected }: RedisSessionD
       address: typeof fixed.address === 'string' ? fixed.address : null,
     }
     if (typeof fixed.id !== 'string' || fixed.subject !== subject || !Number.isFinite(record.expiresAt))
-      throw unexpected('the session list script', data)
+      throw unexpected(what, data)
     return record
   }
 
   return {
-    async saveSession(record) {
-      if (record.expiresAt * 1000 <= Date.now()) return
+    async saveSession(record, options) {
+      const t = now()
+      if (record.expiresAt * 1000 <= t) return []
+      const max = options?.maxPerSubject
+      if (max !== undefined && (!Number.isInteger(max) || max < 1))
+        throw new TypeError('tokenward: saveSession maxPerSubject must be an integer of at least 1')
       const { id, subject, createdAt, userAgent, address } = record
       const data = JSON.stringify({ id, subject, createdAt, userAgent, address })
       const reply = await run(SAVE, subject, [
@@ -143,24 +109,44 @@ export function redisSessions({ command, subjectKey, unexpected }: RedisSessionD
         data,
         String(record.lastUsedAt),
         ms(record.expiresAt),
-        String(Date.now()),
+        String(t),
+        creationKey(createdAt),
+        String(max ?? 0),
+        deps.revocationPrefix(subject),
       ])
-      if (Number(reply) !== 1) throw unexpected('the session save script', reply)
+      if (!Array.isArray(reply)) throw unexpected('the session save script', reply)
+      const ended = reply.map(toText)
+      if (ended.length > 0) deps.ended(subject, ended)
+      return ended
     },
     async touchSession(subject, id, lastUsedAt, expiresAt) {
-      const reply = await run(TOUCH, subject, [id, String(lastUsedAt), ms(expiresAt), String(Date.now())])
+      const reply = await run(TOUCH, subject, [id, String(lastUsedAt), ms(expiresAt), String(now())])
       return flag('the session touch script', reply)
     },
-    async listSessions(subject) {
-      const reply = await run(LIST, subject, [String(Date.now())])
-      if (!Array.isArray(reply) || reply.length % 3 !== 0) throw unexpected('the session list script', reply)
-      const records: SessionRecord[] = []
-      for (let i = 0; i < reply.length; i += 3)
-        records.push(recordOf(subject, reply[i], reply[i + 1], reply[i + 2]))
-      return records
+    async listSessions(subject, page) {
+      if (page === undefined)
+        return recordsOf('the session list script', subject, await run(LIST, subject, [String(now())]))
+      const { limit, after } = page
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+        throw new TypeError('tokenward: listSessions page.limit must be an integer from 1 to 1000')
+      const from = after === undefined ? '-' : `(${creationKey(after.createdAt)}:${after.id}`
+      const reply = await run(PAGE, subject, [String(now()), from, String(limit)])
+      return recordsOf('the session page script', subject, reply)
+    },
+    async getSession(subject, id) {
+      const [idx, , rec] = sessionKeys(subjectKey, subject)
+      const reply = await command(idx, ['EVAL', GET, '2', idx, rec, id, String(now())])
+      if (reply === null || reply === undefined) return null
+      const [record] = recordsOf('the session get script', subject, reply)
+      return record ?? null
     },
     async deleteSession(subject, id) {
-      return flag('the session delete script', await run(DELETE, subject, [id, String(Date.now())]))
+      return flag('the session delete script', await run(DELETE, subject, [id, String(now())]))
+    },
+    async deleteSessions(subject) {
+      const keys = sessionKeys(subjectKey, subject)
+      const reply = await command(keys[0], ['UNLINK', ...keys])
+      if (!Number.isInteger(Number(reply))) throw unexpected('UNLINK', reply)
     },
   }
 }

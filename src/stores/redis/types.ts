@@ -76,13 +76,20 @@ export interface RedisStoreOptions {
    */
   onWarning?: (message: string) => void
   /**
+   * The store's clock in epoch ms (default `Date.now`): what it tells Redis is "now" — for session
+   * records, refresh spends and expiries it computes — and the age of verdict-cache answers. Tests
+   * inject one; Redis itself still expires keys by its own clock.
+   */
+  now?: () => number
+  /**
    * The local verdict cache (default on where the client allows it: a single server through
    * node-redis 5+ or ioredis 5+). Answers of the revocation check are remembered in the process;
    * one extra connection (`CLIENT TRACKING … BCAST`) hears from Redis about every change to those
    * keys, from any instance, and drops them; a lost connection, a late heartbeat or any failure
    * empties the cache until the connection is back. A remembered answer costs no round trip.
-   * `false` turns it off; `{ maxEntries }` bounds it (default 50 000 keys). Off on Redis Cluster.
-   * See docs/redis.md, "The verdict cache".
+   * `false` turns it off; `{ maxEntries, maxAgeMs }` bounds it (default 50 000 keys, each answer
+   * at most 60 s old: the bound on a change Redis never announces, such as `SWAPDB`). Off on Redis
+   * Cluster. See docs/redis.md, "The verdict cache".
    */
   cache?: boolean | RedisCacheOptions
 }

@@ -25,8 +25,10 @@
  *   from it until a new connection is registered and proven; reads sent before that moment cache
  *   nothing.
  * - Present values (a revocation mark, a cutoff) are cached with their `PEXPIRETIME`, so an entry
- *   never outlives its key; absent ones need no expiry (only a write can create the key, and a
- *   write is announced).
+ *   never outlives its key. Every entry, present or absent, is at most `maxAgeMs` old (default
+ *   60 s, counted from when its read was sent): only a write can create a key and a write is
+ *   announced — but `SWAPDB` replaces a database's keys and is announced to no tracker, so the age
+ *   bounds every change Redis does not tell.
  * - Bounded: at most `maxEntries` keys, the oldest inserted leaves first.
  *
  * @packageDocumentation
@@ -55,6 +57,11 @@ export interface RedisCacheOptions {
    * its family, the subject's cutoff). When full, the oldest entry leaves first.
    */
   maxEntries?: number
+  /**
+   * The oldest answer given, in ms (default 60 000): after that the key is read from Redis again.
+   * It bounds how long a change Redis does not announce (`SWAPDB`) can go unseen.
+   */
+  maxAgeMs?: number
 }
 
 /** What `store.cacheStats()` reports about the verdict cache (counters since the cache was made). */
@@ -81,6 +88,10 @@ export interface VerdictCacheSettings {
   /** The store's key prefix. */
   prefix: string
   maxEntries: number
+  /** See {@link RedisCacheOptions.maxAgeMs}. */
+  maxAgeMs: number
+  /** The store's clock, epoch ms: the age of entries, and whether a present value's key has expired. */
+  now: () => number
   /** The store's timeout: for registration, the probe and the heartbeat. */
   timeoutMs: number
   /** Sends a command through the store's client (with its server check and timeout). */
@@ -124,7 +135,7 @@ export function verdictCache(client: object, settings: VerdictCacheSettings): Ve
     byPrefix = new Map()
     shared.set(client, byPrefix)
   }
-  const id = `${settings.maxEntries}:${settings.prefix}`
+  const id = `${settings.maxEntries}:${settings.maxAgeMs}:${settings.prefix}`
   const found = byPrefix.get(id)
   if (found) {
     found.users++
@@ -146,7 +157,7 @@ export function verdictCache(client: object, settings: VerdictCacheSettings): Ve
 
 /** One verdict cache with its own invalidation connection. @internal Exported for tests. */
 export function createVerdictCache(settings: VerdictCacheSettings): VerdictCache {
-  const { source, maxEntries, timeoutMs, send } = settings
+  const { source, maxEntries, maxAgeMs, timeoutMs, send, now: clock } = settings
   const keyPrefix = source.keyPrefix
   // Every key the check reads has a hex hash tag after the prefix: `prefix{3f…}:r:…`, `prefix{…}:c:…`.
   const prefixes = Array.from('0123456789abcdef', (h) => `${keyPrefix}${settings.prefix}{${h}`)
@@ -317,13 +328,14 @@ export function createVerdictCache(settings: VerdictCacheSettings): VerdictCache
     live && start >= flushedAt && (touched.get(key) ?? -1) <= start
 
   /** A present value: cache it with its expiry, read in the background (never on a request's path). */
-  const followUp = (key: string, value: string, start: number) => {
+  const followUp = (key: string, value: string, { start, sentAt }: CacheRead) => {
     inflight.set(key, (inflight.get(key) ?? 0) + 1)
     send(key, ['PEXPIRETIME', key]).then(
       (reply) => {
         const expiresAt = Number(reply)
         // -1 (no expiry) never happens to tokenward's keys; -2 (gone) is asked again next time.
-        if (expiresAt > 0 && mayInsert(key, start)) insert(key, { value, number: Number(value), expiresAt })
+        if (expiresAt > 0 && mayInsert(key, start))
+          insert(key, { value, number: Number(value), expiresAt: Math.min(expiresAt, sentAt + maxAgeMs) })
         settle(key)
       },
       () => settle(key),
@@ -334,17 +346,16 @@ export function createVerdictCache(settings: VerdictCacheSettings): VerdictCache
     answer(keys, count, issuedAt) {
       if (!live) return undefined
       let revoked = false
-      let now = 0
+      const now = clock()
       // Every key is looked at, so a hit never depends on which present key came first.
       for (let i = 0; i < keys.length; i++) {
         const entry = entries.get(keys[i]!)
         if (entry === undefined) return undefined
-        if (entry === null) continue
-        if (now === 0) now = Date.now()
         if (entry.expiresAt <= now) {
           entries.delete(keys[i]!)
           return undefined
         }
+        if (entry.value === null) continue
         if (i < count || (issuedAt !== undefined && issuedAt <= entry.number)) revoked = true
       }
       counts.hits++
@@ -353,16 +364,17 @@ export function createVerdictCache(settings: VerdictCacheSettings): VerdictCache
     begin(keys) {
       counts.misses++
       for (const key of keys) inflight.set(key, (inflight.get(key) ?? 0) + 1)
-      return { keys, start: epoch }
+      return { keys, start: epoch, sentAt: clock() }
     },
     end(read, values) {
-      const { keys, start } = read
+      const { keys, start, sentAt } = read
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!
         const value = values[i]
         if (mayInsert(key, start)) {
-          if (value === null || value === undefined) insert(key, null)
-          else followUp(key, text(value), start)
+          if (value === null || value === undefined)
+            insert(key, { value: null, number: Number.NaN, expiresAt: sentAt + maxAgeMs })
+          else followUp(key, text(value), read)
         }
         settle(key)
       }

@@ -32,13 +32,23 @@ export interface TrackerSource {
   clientOpen(): boolean
 }
 
-/** A present value (and as a number, for a cutoff) with its absolute expiry (epoch ms); `null` = no such key. */
-export type Entry = null | { value: string; number: number; expiresAt: number }
+/**
+ * What the cache knows of one key until `expiresAt` (epoch ms): its value (and as a number, for a
+ * cutoff), or `null` for no such key. A present value expires with its key or at the cache's
+ * maximum age, whichever is first; an absent one at the maximum age.
+ */
+export interface Entry {
+  value: string | null
+  number: number
+  expiresAt: number
+}
 
-/** One MGET in flight: when it was sent, and for which keys. */
+/** One MGET in flight: when it was sent (the epoch, and the clock), and for which keys. */
 export interface CacheRead {
   keys: readonly string[]
   start: number
+  /** Epoch ms the read was sent at: what it returns is at most as old as that. */
+  sentAt: number
 }
 
 export const decoder = new TextDecoder()
@@ -52,6 +62,11 @@ export const HEARTBEAT_MS = 250
 export const FIRST_RETRY_MS = 100
 export const MAX_RETRY_MS = 30_000
 export const DEFAULT_MAX_ENTRIES = 50_000
+/**
+ * The oldest answer the cache gives, ms. It bounds whatever Redis does not announce: `SWAPDB`
+ * replaces a database's keys without a word to trackers (docs/redis.md).
+ */
+export const DEFAULT_MAX_AGE_MS = 60_000
 /** Writes and deletes the probe key in one step: one invalidation, and nothing left behind. */
 export const PROBE = "redis.call('SET', KEYS[1], '1') redis.call('DEL', KEYS[1]) return 1"
 

@@ -4,7 +4,13 @@
  */
 
 import { type RedisCacheStats, verdictCache } from './cache.js'
-import { DEFAULT_MAX_ENTRIES, isRecord, type Send, trackerSource } from './invalidations.js'
+import {
+  DEFAULT_MAX_AGE_MS,
+  DEFAULT_MAX_ENTRIES,
+  isRecord,
+  type Send,
+  trackerSource,
+} from './invalidations.js'
 
 /** What `redisStore` uses: the cache where the client can have one, else a pass-through. */
 export interface StoreCache {
@@ -19,6 +25,8 @@ export interface StoreCache {
   read(keys: readonly string[], fetch: () => Promise<unknown[]>): Promise<unknown[]>
   /** Runs an own write of `key`: the key leaves the cache before it is sent and again once answered. */
   write<T>(key: string, work: () => Promise<T>): Promise<T>
+  /** Keys a script of the store's own just wrote (known only from its answer): they leave the cache. */
+  invalidate(keys: readonly string[]): void
   stats(): RedisCacheStats
   release(): void
 }
@@ -28,6 +36,7 @@ export const OFF: StoreCache = {
   answer: () => undefined,
   read: (_keys, fetch) => fetch(),
   write: (_key, work) => work(),
+  invalidate: () => {},
   stats: () => ({
     enabled: false,
     live: false,
@@ -53,9 +62,10 @@ export function storeCache(
     timeoutMs: number
     send: Send
     warnOnce(kind: string, message: string): void
+    now: () => number
   },
 ): StoreCache {
-  const { requested, explicit, maxEntries } = cacheOption(option)
+  const { requested, explicit, maxEntries, maxAgeMs } = cacheOption(option)
   if (!requested) return OFF
   const source = trackerSource(client)
   if (!source) {
@@ -72,6 +82,8 @@ export function storeCache(
     source,
     prefix: deps.prefix,
     maxEntries,
+    maxAgeMs,
+    now: deps.now,
     timeoutMs: deps.timeoutMs,
     send: deps.send,
     warn: (message) => deps.warnOnce('cache-setup', message),
@@ -105,6 +117,9 @@ export function storeCache(
       } finally {
         cache.written(key)
       }
+    },
+    invalidate(keys) {
+      for (const key of keys) cache.written(key)
     },
     stats: cache.stats,
     release() {
@@ -145,18 +160,30 @@ export function keyMemo(max: number): KeyMemo {
   }
 }
 
-/** Reads `redisStore({ cache })`: `undefined` = the default, `false` = off, else the bound. */
-export function cacheOption(value: unknown): { requested: boolean; explicit: boolean; maxEntries: number } {
-  if (value === undefined || value === true)
-    return { requested: true, explicit: value === true, maxEntries: DEFAULT_MAX_ENTRIES }
-  if (value === false) return { requested: false, explicit: true, maxEntries: 0 }
+/** Reads `redisStore({ cache })`: `undefined` = the default, `false` = off, else the bounds. */
+export function cacheOption(value: unknown): {
+  requested: boolean
+  explicit: boolean
+  maxEntries: number
+  maxAgeMs: number
+} {
+  const defaults = { maxEntries: DEFAULT_MAX_ENTRIES, maxAgeMs: DEFAULT_MAX_AGE_MS }
+  if (value === undefined || value === true) return { requested: true, explicit: value === true, ...defaults }
+  if (value === false) return { requested: false, explicit: true, maxEntries: 0, maxAgeMs: 0 }
   if (!isRecord(value) || Array.isArray(value))
-    throw new TypeError('tokenward: redisStore cache must be true, false or { maxEntries }')
+    throw new TypeError('tokenward: redisStore cache must be true, false or { maxEntries, maxAgeMs }')
   for (const name of Object.keys(value))
-    if (name !== 'maxEntries')
-      throw new TypeError(`tokenward: unknown redisStore cache option "${name}" (did you mean "maxEntries"?)`)
-  const maxEntries = value.maxEntries ?? DEFAULT_MAX_ENTRIES
-  if (typeof maxEntries !== 'number' || !Number.isInteger(maxEntries) || maxEntries < 1)
-    throw new TypeError('tokenward: redisStore cache.maxEntries must be an integer of at least 1')
-  return { requested: true, explicit: true, maxEntries }
+    if (name !== 'maxEntries' && name !== 'maxAgeMs')
+      throw new TypeError(
+        `tokenward: unknown redisStore cache option "${name}" (did you mean "${
+          name.toLowerCase().includes('age') ? 'maxAgeMs' : 'maxEntries'
+        }"?)`,
+      )
+  const bound = (name: 'maxEntries' | 'maxAgeMs') => {
+    const n = value[name] ?? defaults[name]
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1)
+      throw new TypeError(`tokenward: redisStore cache.${name} must be an integer of at least 1`)
+    return n
+  }
+  return { requested: true, explicit: true, maxEntries: bound('maxEntries'), maxAgeMs: bound('maxAgeMs') }
 }
