@@ -58,6 +58,8 @@ export type {
   RefreshOptions,
   RevokeOptions,
   Session,
+  SessionPageOptions,
+  SessionsPage,
   StandardSchemaV1,
   StepUpOptions,
   StepUpTokens,

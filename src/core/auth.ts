@@ -14,7 +14,7 @@ import { consumeOneTimeToken, issueOneTimeToken } from './one-time.js'
 import { resolveOptions } from './options/index.js'
 import { refresh, stepUp } from './refresh.js'
 import { revoke, revokeSubject } from './revoke.js'
-import { listSessions, revokeOtherSessions, revokeSession } from './sessions.js'
+import { listSessions, listSessionsPage, revokeOtherSessions, revokeSession } from './sessions.js'
 import type { AccessClaims, Auth, AuthEvent, AuthOptions, DefaultClaims } from './types/index.js'
 import { verify } from './verify.js'
 
@@ -138,6 +138,7 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
     },
     revokeSubject: (sub) => revokeSubject(core, sub),
     listSessions: (sub, currentSessionId) => listSessions(core, sub, currentSessionId),
+    listSessionsPage: (sub, pageOptions) => listSessionsPage(core, sub, pageOptions),
     revokeSession: (sub, sessionId) => revokeSession(core, sub, sessionId),
     revokeOtherSessions: (sub, currentSessionId) => revokeOtherSessions(core, sub, currentSessionId),
     issueOneTimeToken: (purpose, sub, ttl, claims) => issueOneTimeToken(core, purpose, sub, ttl, claims),

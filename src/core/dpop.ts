@@ -311,16 +311,17 @@ export async function authenticateDpop(
 }
 
 /**
- * The thumbprint of the key of a request's proof, or `undefined` when it carries none (refused in
- * `required` mode) or DPoP is off (the header is ignored, and the tokens of a token request are
- * bearer tokens: RFC 9449 §5 lets a client see it by `token_type`). `expect.accessToken`: the token
- * the proof must name (`ath`), for a request that presents one.
+ * A request's proof, checked (all of RFC 9449 §4.3 but the replay record), or `undefined` when it
+ * carries none (refused in `required` mode) or DPoP is off (the header is ignored, and the tokens
+ * of a token request are bearer tokens: RFC 9449 §5 lets a client see it by `token_type`).
+ * `expect.accessToken`: the token the proof must name (`ath`). Record it with {@link spendProof}
+ * once the request has passed its rate limit and its credentials.
  */
-export async function proofKey(
+export async function requestProof(
   core: AuthCore,
   request: ProofRequest,
   expect: ProofExpectation = {},
-): Promise<string | undefined> {
+): Promise<CheckedProof | undefined> {
   const settings = core.settings.dpop
   if (!settings) return undefined
   try {
@@ -328,9 +329,24 @@ export async function proofKey(
       if (settings.required) throw invalidProof('a DPoP proof is required for this request')
       return undefined
     }
-    return await verifyProof(core, settings, request, expect)
+    return await checkProof(core, settings, request, expect)
   } catch (err) {
     throw challenged(core, settings, err)
+  }
+}
+
+/** {@link requestProof}, its `jti` recorded at once: for a request whose token was already verified. */
+export async function proofKey(
+  core: AuthCore,
+  request: ProofRequest,
+  expect: ProofExpectation = {},
+): Promise<string | undefined> {
+  const proof = await requestProof(core, request, expect)
+  if (proof === undefined) return undefined
+  try {
+    return await spendProof(core, proof)
+  } catch (err) {
+    throw challenged(core, core.settings.dpop!, err)
   }
 }
 

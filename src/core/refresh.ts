@@ -21,7 +21,7 @@ import type { SpendVerdict } from '../stores/types.js'
 import { resolveUser } from './authenticate.js'
 import { type AuthCore, callback, storeCall, withRealm } from './context.js'
 import type { Presented } from './credentials/binding.js'
-import { requireBinding } from './dpop.js'
+import { type CheckedProof, requireBinding, spendProof } from './dpop.js'
 import { AuthError, isAuthError } from './errors.js'
 import { checkSubject, customClaims, issueAt, signAccess, signPair } from './issue.js'
 import { RESERVED_CLAIMS, type RegisteredClaims } from './jws/claims.js'
@@ -221,7 +221,7 @@ export async function refreshClaims(core: AuthCore, token: string): Promise<Refr
 export async function refresh(
   core: AuthCore,
   token: string,
-  options?: RefreshOptions<object, unknown> & { presented?: Presented },
+  options?: RefreshOptions<object, unknown> & { presented?: Presented; proof?: CheckedProof | undefined },
 ): Promise<TokenPair> {
   try {
     const claims = await refreshClaims(core, token)
@@ -230,6 +230,8 @@ export async function refresh(
     const jkt = requireBinding(core, claims, presented)
     const custom = await nextClaims(core, claims, options?.claimsFor ?? core.options.claimsFor)
     if (jkt !== undefined) custom.cnf = { jkt }
+    // The request's DPoP proof is recorded only now that its refresh token passed (issue 22).
+    if (options?.proof) await spendProof(core, options.proof)
     if (!core.settings.rotateRefreshTokens) return await keep(core, token, claims, custom)
     return await rotate(core, claims, custom)
   } catch (err) {

@@ -16,7 +16,7 @@ import {
   parseToken,
   type TokenKind,
 } from './jws/tokens.js'
-import { revokeFamily } from './sessions.js'
+import { forgetSessions, revokeFamily } from './sessions.js'
 import type { RevokeOptions } from './types/index.js'
 import { revocationId } from './verify.js'
 
@@ -96,5 +96,7 @@ export async function revokeSubject(core: AuthCore, sub: string): Promise<void> 
   } catch (err) {
     throw withRealm(core, err)
   }
+  // Every session is cut off: its record goes too (a record takes room, and counts against the cap).
+  await forgetSessions(core, sub)
   core.emit({ type: 'subject_revoked', sub })
 }

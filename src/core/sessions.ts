@@ -5,10 +5,18 @@
  * The record is what a user sees in a "signed-in devices" list; the family revocation is what
  * signs a device out. So the two are kept in this order:
  *
- *   login    sign → save the record — a record that cannot be saved fails the login (503)
+ *   login    sign → save the record, ending the user's oldest sessions past `maxSessionsPerUser`
+ *            (revoked first, in the same store step) — a record that cannot be saved fails the
+ *            login (503)
  *   refresh  sign → touch the record (best effort: a warning, never a failed refresh)
  *   end      revoke the family (fail closed: 503) → forget the record (best effort)
- *   list     the records → drop those whose family is revoked or cut off → newest first
+ *   list     a page of the records, newest first → drop those whose family is revoked or cut off
+ *
+ * Bounds (docs/security.md, resource bounds): a user holds at most `maxSessionsPerUser` sessions,
+ * and an account whose own logins end more than that many of its sessions in a day must wait
+ * (429) — every ended session leaves a revocation in the store until its tokens expire, so one
+ * account signing in without end cannot fill it. Listing, ownership checks and ending one session
+ * cost a page or O(log n) of the user's records, never all of them.
  *
  * Why a failed save fails the login: "sign out other devices" can only end the sessions it has a
  * record of, so a session without one would survive it. A store that cannot save a record cannot
@@ -16,17 +24,17 @@
  */
 import {
   SESSION_STORE_METHODS,
+  type SessionPage,
   type SessionRecord,
   type SessionStore,
   type TokenStore,
 } from '../stores/types.js'
 import { type AuthCore, storeCall, withRealm } from './context.js'
 import { AuthError } from './errors.js'
-import { addressPrefix } from './lib/address.js'
-import type { IssueOptions, Session, TokenPair } from './types/index.js'
-
-/** The longest `User-Agent` a record keeps (longer ones are cut). */
-export const MAX_USER_AGENT_LENGTH = 512
+import { addressNetwork } from './lib/address.js'
+import { DEFAULT_SESSION_PAGE, SESSION_EVICTION_WINDOW } from './lib/constants.js'
+import { afterOf, compareIds, cursorOf, newestFirst, sessionView, userAgentOf } from './lib/records.js'
+import type { IssueOptions, Session, SessionPageOptions, SessionsPage, TokenPair } from './types/index.js'
 
 // --- the store's session methods -------------------------------------------------------------------
 
@@ -78,26 +86,15 @@ function sessionIdOf(id: unknown, call: string, name: string): string {
   return id
 }
 
-/** Control characters removed, cut to {@link MAX_USER_AGENT_LENGTH}; `null` when nothing is left. */
-function userAgentOf(value: unknown): string | null {
-  if (typeof value !== 'string') return null
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
-  const clean = value.replace(/[\u0000-\u001f\u007f]/g, '').trim()
-  return clean.length > 0 ? clean.slice(0, MAX_USER_AGENT_LENGTH) : null
-}
-
-const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/
-const IPV6_64 = /^[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){3}::\/64$/
-
 /**
- * The network of the login: IPv4 as is, IPv6 as its /64 only (privacy: the /64 names a home or a
- * phone's network, not a device). Anything that is not an address (`unknown`, an obfuscated
- * `Forwarded` identifier) is `null`.
+ * What a record keeps of the login's address (`sessionAddress`): its network by default — IPv4
+ * /24, IPv6 /64 (a home's or a phone's network, not a device) — the address, or nothing. Anything
+ * that is not an address (`unknown`, an obfuscated `Forwarded` identifier) is `null`.
  */
-function addressOf(value: unknown): string | null {
-  if (typeof value !== 'string') return null
-  const reduced = addressPrefix(value)
-  return reduced !== undefined && (IPV4.test(reduced) || IPV6_64.test(reduced)) ? reduced : null
+function addressOf(core: AuthCore, value: unknown): string | null {
+  const mode = core.settings.sessionAddress
+  if (mode === 'none' || typeof value !== 'string') return null
+  return addressNetwork(value, mode === 'full') ?? null
 }
 
 /** When no token of a session that issued tokens living `lifetime` seconds at `at` (epoch s) is accepted any more. */
@@ -142,13 +139,65 @@ export async function recordSession(
     lastUsedAt: at,
     expiresAt: expiryOf(core, at, lifetimeOf(pair)),
     userAgent: userAgentOf(userAgent),
-    address: addressOf(address),
+    address: addressOf(core, address),
   }
   try {
-    await storeCall(() => store.saveSession(record))
+    const max = core.settings.maxSessionsPerUser
+    if (max === 0) {
+      await storeCall(() => store.saveSession(record))
+      return
+    }
+    await checkEvictionBudget(core, sub)
+    const ended = await storeCall(() => store.saveSession(record, { maxPerSubject: max }))
+    const ids = Array.isArray(ended) ? ended : await endOldest(core, store, sub, max, fid)
+    if (ids.length === 0) return
+    // The count only slows an account down; a failure to count must not fail the login.
+    await core.store.hit(evictionKey(sub), SESSION_EVICTION_WINDOW, ids.length).catch(() => 0)
+    for (const id of ids) core.emit({ type: 'session_revoked', sub, fid: id })
   } catch (err) {
     throw withRealm(core, err)
   }
+}
+
+const evictionKey = (sub: string) => `sessions:ended:${sub}`
+
+/**
+ * An account whose own logins ended `maxSessionsPerUser` of its sessions within a day waits (429):
+ * each ended session leaves a revocation in the store until its tokens expire, so this bounds
+ * what one account can make the store keep. A read only: it creates nothing.
+ */
+async function checkEvictionBudget(core: AuthCore, sub: string): Promise<void> {
+  const ended = await storeCall(() => core.store.hit(evictionKey(sub), SESSION_EVICTION_WINDOW, 0))
+  if (ended < core.settings.maxSessionsPerUser) return
+  core.emit({
+    type: 'rate_limited',
+    username: sub,
+    address: 'unknown',
+    reason: 'too many sessions ended by new logins',
+  })
+  throw new AuthError('rate_limited', 'this account has signed in too often today; try again later', {
+    retryAfter: SESSION_EVICTION_WINDOW,
+  })
+}
+
+/**
+ * The cap, for a store whose `saveSession` does not apply it: the oldest records past `max` end
+ * one by one (revoked, then forgotten) — not atomic, so logins racing each other may pass the cap
+ * by a few until the next login.
+ */
+async function endOldest(
+  core: AuthCore,
+  store: TokenStore & SessionStore,
+  sub: string,
+  max: number,
+  kept: string,
+): Promise<string[]> {
+  const records = (await storeCall(() => store.listSessions(sub)))
+    .filter((r) => r.subject === sub && r.id !== kept)
+    .sort((a, b) => a.createdAt - b.createdAt || compareIds(a.id, b.id))
+  const over = records.slice(0, Math.max(0, records.length + 1 - max)).map((r) => r.id)
+  for (const id of over) await revokeFamily(core, id, sub)
+  return over
 }
 
 /**
@@ -198,55 +247,76 @@ export async function revokeFamily(core: AuthCore, fid: string, sub: string): Pr
 // --- auth.listSessions, revokeSession, revokeOtherSessions ------------------------------------------------
 
 /**
- * The subject's records whose sessions can still be used: not expired, family not revoked, and
- * issued after the subject's cutoff ("log out everywhere"). One revocation check per record, the
- * same one-round-trip check a request makes; they run side by side.
+ * One page of the subject's records whose sessions can still be used: not expired, family not
+ * revoked, and issued after the subject's cutoff ("log out everywhere"). The store pages them
+ * (O(log n + limit)); a store that lists everything is paged here. One revocation check per
+ * record on the page, side by side — a record whose revocation went through but whose delete did
+ * not is never shown.
  */
-async function liveRecords(core: AuthCore, store: TokenStore & SessionStore, sub: string) {
+async function livePage(core: AuthCore, store: TokenStore & SessionStore, sub: string, page: SessionPage) {
   const now = core.now() / 1000
-  const records = (await storeCall(() => store.listSessions(sub))).filter(
-    (r) => r.subject === sub && r.expiresAt > now,
-  )
+  const after = page.after
+  const listed = (await storeCall(() => store.listSessions(sub, page)))
+    .filter((r) => r.subject === sub && r.expiresAt > now)
+    .filter((r) => after === undefined || newestFirst(r, after) > 0)
+    .sort(newestFirst)
+    .slice(0, page.limit)
   const revoked = await Promise.all(
-    records.map((r) =>
+    listed.map((r) =>
       storeCall(async () => store.isRevoked([r.id], { subject: sub, issuedAt: r.lastUsedAt })),
     ),
   )
-  return records.filter((_, i) => !revoked[i])
+  const next = listed.length === page.limit ? cursorOf(listed[listed.length - 1]!) : undefined
+  return { records: listed.filter((_, i) => !revoked[i]), next }
 }
 
-function view(record: SessionRecord, currentSessionId: string | undefined): Session {
-  const session: Session = {
-    id: record.id,
-    createdAt: Math.floor(record.createdAt),
-    lastUsedAt: Math.floor(record.lastUsedAt),
-    expiresAt: Math.floor(record.expiresAt),
-    userAgent: record.userAgent ?? null,
-    address: record.address ?? null,
+/** The largest page: the cap, or 1000 without one. */
+const maxPage = (core: AuthCore) => core.settings.maxSessionsPerUser || 1000
+
+/**
+ * `auth.listSessionsPage`: a page of the live sessions of `sub`, newest login first, and the
+ * cursor of the next page (`undefined` on the last). `current`: the `fid` of the caller's access
+ * token, marked `current`.
+ */
+export async function listSessionsPage(
+  core: AuthCore,
+  sub: string,
+  options: SessionPageOptions = {},
+): Promise<SessionsPage> {
+  subjectOf(sub, 'listSessionsPage')
+  const { current, cursor } = options
+  if (current !== undefined) sessionIdOf(current, 'listSessionsPage', 'current')
+  const limit = options.limit ?? DEFAULT_SESSION_PAGE
+  if (!Number.isInteger(limit) || limit < 1 || limit > maxPage(core))
+    throw new AuthError('invalid_request', `the page size must be an integer from 1 to ${maxPage(core)}`)
+  const store = sessionStore(core, 'listSessionsPage')
+  try {
+    const { records, next } = await livePage(core, store, sub, { limit, after: afterOf(cursor) })
+    return { sessions: records.map((r) => sessionView(r, current)), nextCursor: next }
+  } catch (err) {
+    throw withRealm(core, err)
   }
-  if (currentSessionId !== undefined) session.current = record.id === currentSessionId
-  return session
 }
 
 /**
- * `auth.listSessions`: the live sessions of `sub`, newest login first. With `currentSessionId`
- * (the `fid` claim of the caller's access token), each carries `current`.
+ * `auth.listSessions`: the live sessions of `sub`, newest login first — every one the cap allows
+ * (`maxSessionsPerUser`; 1000 at most without a cap). With `currentSessionId` (the `fid` claim
+ * of the caller's access token), each carries `current`.
  */
 export async function listSessions(
   core: AuthCore,
   sub: string,
   currentSessionId?: string,
 ): Promise<Session[]> {
-  subjectOf(sub, 'listSessions')
-  if (currentSessionId !== undefined) sessionIdOf(currentSessionId, 'listSessions', 'currentSessionId')
-  const store = sessionStore(core, 'listSessions')
-  try {
-    const records = await liveRecords(core, store, sub)
-    records.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    return records.map((r) => view(r, currentSessionId))
-  } catch (err) {
-    throw withRealm(core, err)
-  }
+  const page = await listSessionsPage(core, sub, { current: currentSessionId, limit: maxPage(core) })
+  return page.sessions
+}
+
+/** The subject's live record `id`: O(log n) with `getSession`, a listing otherwise. */
+async function recordOf(store: TokenStore & SessionStore, sub: string, id: string) {
+  if (store.getSession) return storeCall(() => store.getSession!(sub, id))
+  const records = await storeCall(() => store.listSessions(sub))
+  return records.find((r) => r.id === id && r.subject === sub) ?? null
 }
 
 /**
@@ -259,8 +329,8 @@ export async function revokeSession(core: AuthCore, sub: string, sessionId: stri
   sessionIdOf(sessionId, 'revokeSession', 'sessionId')
   const store = sessionStore(core, 'revokeSession')
   try {
-    const records = await storeCall(() => store.listSessions(sub))
-    if (!records.some((r) => r.id === sessionId && r.subject === sub))
+    const record = await recordOf(store, sub, sessionId)
+    if (!record || record.subject !== sub || record.expiresAt <= core.now() / 1000)
       throw new AuthError('session_not_found', 'no such session')
     await revokeFamily(core, sessionId, sub)
   } catch (err) {
@@ -296,5 +366,25 @@ export async function revokeOtherSessions(
     return ended
   } catch (err) {
     throw withRealm(core, err)
+  }
+}
+
+/**
+ * After `revokeSubject` cut every session of `sub` off: forget their records (best effort — a
+ * record of a cut-off session is never listed; `deleteSessions`, or one delete per record).
+ */
+export async function forgetSessions(core: AuthCore, sub: string): Promise<void> {
+  const { store } = core
+  if (!keepsSessions(store)) return
+  try {
+    if (store.deleteSessions) await store.deleteSessions(sub)
+    else for (const r of await store.listSessions(sub)) await store.deleteSession(sub, r.id)
+  } catch (err) {
+    warnOnce(
+      core,
+      'forget-all',
+      'tokenward: the records of a user signed out everywhere could not be deleted',
+      err,
+    )
   }
 }

@@ -6,7 +6,9 @@
  */
 import { getHeader } from '../core/credentials/index.js'
 import { AuthError } from '../core/errors.js'
+import { clientAddress } from './address.js'
 import { badRequest, stringField } from './body.js'
+import { release, reserveClientAttempt } from './rate-limit.js'
 import type { RouteContext } from './route-context.js'
 import type { AuthRouteRequest, BodyFields } from './types.js'
 
@@ -49,12 +51,12 @@ function basicCredentials(request: AuthRouteRequest): { id: string; secret: stri
  * may introspect). Without `clients` configured, a named client is ignored (`undefined`) unless
  * `required`.
  */
-export function authenticateClient(
+export async function authenticateClient(
   route: RouteContext,
   request: AuthRouteRequest,
   fields: BodyFields,
   { required, confidential = false }: { required: boolean; confidential?: boolean },
-): string | undefined {
+): Promise<string | undefined> {
   const basic = basicCredentials(request)
   const bodyId = stringField(fields, 'client_id', false)
   const bodySecret = stringField(fields, 'client_secret', false)
@@ -71,11 +73,28 @@ export function authenticateClient(
     return undefined
   }
   const client = Object.hasOwn(clients, id) ? clients[id] : undefined
-  if (!client) throw invalidClient('unknown client')
-  const secret = basic?.secret ?? bodySecret
-  if (client.secret !== undefined && (secret === undefined || !sameSecret(secret, client.secret)))
-    throw invalidClient('the client secret is wrong or missing')
-  if (confidential && client.secret === undefined)
+  const address = clientAddress(request, route.settings.proxyHops)
+  if (!client) {
+    // Guessing client ids counts against the address too.
+    await reserveClientAttempt(route, undefined, address)
+    throw invalidClient('unknown client')
+  }
+  if (client.secret !== undefined) {
+    // Counted BEFORE the secret is compared (like a login): 25 guesses at once get exactly the limit.
+    const reservation = await reserveClientAttempt(route, id, address)
+    const secret = basic?.secret ?? bodySecret
+    if (secret === undefined || !sameSecret(secret, client.secret)) {
+      route.core.emit({
+        type: 'login_failed',
+        username: `client:${id}`,
+        address,
+        reason: 'invalid client secret',
+      })
+      throw invalidClient('the client secret is wrong or missing')
+    }
+    await release(route, reservation)
+  } else if (confidential) {
     throw invalidClient('this endpoint is for confidential clients (a client with a secret)')
+  }
   return id
 }

@@ -5,7 +5,7 @@
  */
 
 import { getHeader } from '../core/credentials/index.js'
-import { currentNonce, proofKey } from '../core/dpop.js'
+import { type CheckedProof, currentNonce, proofKey, requestProof } from '../core/dpop.js'
 import { HEADER_DPOP, HEADER_DPOP_NONCE } from '../core/lib/constants.js'
 import type { RouteContext } from './route-context.js'
 import type { AuthRouteRequest, AuthRouteResponse } from './types.js'
@@ -23,6 +23,18 @@ export function proofKeyOf(
 ): Promise<string | undefined> {
   const proof = { proof: getHeader(request.headers, HEADER_DPOP), method: request.method, url: request.url }
   return proofKey(route.core, proof, { accessToken })
+}
+
+/**
+ * The request's proof, checked but NOT yet recorded (its `jti` is spent by the operation once the
+ * request's credentials passed): for login and refresh, so an anonymous flood stores nothing.
+ */
+export function checkedProofOf(
+  route: RouteContext,
+  request: AuthRouteRequest,
+): Promise<CheckedProof | undefined> {
+  const proof = { proof: getHeader(request.headers, HEADER_DPOP), method: request.method, url: request.url }
+  return requestProof(route.core, proof)
 }
 
 /** A token response with the current `DPoP-Nonce` (RFC 9449 §8), when nonces are on. */

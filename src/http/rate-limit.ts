@@ -31,7 +31,7 @@ export function normaliseUsername(username: string): string {
 
 function refuse(route: RouteContext, username: string, address: string, reason: string): never {
   route.core.emit({ type: 'rate_limited', username, address, reason })
-  throw new AuthError('rate_limited', 'too many failed login attempts; try again later', {
+  throw new AuthError('rate_limited', `${reason}; try again later`, {
     retryAfter: route.settings.limits?.window,
   })
 }
@@ -78,6 +78,37 @@ export async function reserveAttempt(
   const [byUser = 0] = await count(route, [userKey], limits.window)
   keys.push(userKey)
   if (byUser > limits.perUser) refuse(route, username, address, 'too many failed logins for this user')
+  return { keys }
+}
+
+/**
+ * Reserves a client-authentication attempt (`/token`, `/revoke`, `/introspect`): per client id and
+ * per address (IPv6 per /64), each against `rateLimit.maxPerAddress` — a client secret is guessed
+ * like a password, but a lower per-client limit would let anyone lock a backend service out. 429
+ * past either; the address first, as for logins. No client (an unknown id): the address only.
+ */
+export async function reserveClientAttempt(
+  route: RouteContext,
+  clientId: string | undefined,
+  address: string,
+): Promise<Reservation> {
+  const limits = route.settings.limits
+  if (!limits) return NO_RESERVATION
+  const keys: string[] = []
+  const over = (count: number) => count > limits.perAddress
+  if (address !== 'unknown') {
+    const key = `client:addr:${rateLimitAddress(address)}`
+    const [byAddress = 0] = await count(route, [key], limits.window)
+    keys.push(key)
+    if (over(byAddress))
+      refuse(route, clientId ?? '', address, 'too many failed client authentications from this address')
+  }
+  if (clientId !== undefined) {
+    const key = `client:id:${clientId}`
+    const [byClient = 0] = await count(route, [key], limits.window)
+    keys.push(key)
+    if (over(byClient)) refuse(route, clientId, address, 'too many failed authentications of this client')
+  }
   return { keys }
 }
 

@@ -5,6 +5,12 @@ import type { TokenStore } from '../stores/types.js'
 import type { ResolvedRouteOptions } from './options.js'
 import type { AuthRouteOptions } from './types.js'
 
+/** The dummy hash of unknown users, and the time a check against it takes (updated as it runs). */
+export interface Dummy {
+  hash: string
+  cost: number
+}
+
 /** What the route handlers share. */
 export interface RouteContext {
   readonly auth: Auth<object, unknown>
@@ -17,8 +23,12 @@ export interface RouteContext {
   readonly store: TokenStore
   /** Maps a user to token claims (`claimsFor` or the default). */
   readonly claimsFor: (user: unknown) => ClaimsInput<object> | Promise<ClaimsInput<object>>
-  /** The hash an unknown user's password is checked against (made on first use). */
-  dummyHash: Promise<string> | undefined
+  /**
+   * The hash an unknown user's password is checked against, and what checking it costs (ms, a
+   * moving average): made when the routes answer their first request, so the first unknown user
+   * costs no more than later ones.
+   */
+  dummy: Promise<Dummy> | undefined
   /** The "no client address" warning was sent. */
   warnedNoAddress: boolean
 }

@@ -8,7 +8,13 @@ import { clock, codeOf, SECRET } from '../helpers.js'
 const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0'
 const start = Date.UTC(2026, 0, 1, 12, 0, 0)
 
-function setup(options: { store?: (now: () => number) => TokenStore; rotate?: boolean } = {}) {
+function setup(
+  options: {
+    store?: (now: () => number) => TokenStore
+    rotate?: boolean
+    sessionAddress?: 'network' | 'full' | 'none'
+  } = {},
+) {
   const t = clock(start)
   const events: AuthEvent[] = []
   const store = options.store ? options.store(t.now) : memoryStore({ now: t.now })
@@ -18,6 +24,7 @@ function setup(options: { store?: (now: () => number) => TokenStore; rotate?: bo
     now: t.now,
     onEvent: (e) => void events.push(e),
     ...(options.rotate === false ? { rotateRefreshTokens: false } : {}),
+    ...(options.sessionAddress ? { sessionAddress: options.sessionAddress } : {}),
   })
   return { auth, store, events, ...t }
 }
@@ -61,20 +68,21 @@ describe('session records', () => {
         lastUsedAt: at,
         expiresAt: at + 7 * 86400 + 5,
         userAgent: FIREFOX,
-        address: '203.0.113.7',
+        address: '203.0.113.0/24',
       },
     ])
     expect(await auth.listSessions('nobody')).toEqual([])
   })
 
-  it('keeps only the /64 of an IPv6 address, IPv4 as is, and nothing that is not an address', async () => {
+  it('keeps the network of an address by default — IPv6 /64, IPv4 /24 — and nothing that is not an address', async () => {
     const { auth } = setup()
     const cases: [string | null | undefined, string | null][] = [
       ['2001:0db8:0001:0002:0003:0004:0005:0006', '2001:db8:1:2::/64'],
       ['[2001:db8::1]', '2001:db8:0:0::/64'],
       ['fe80::1%eth0', 'fe80:0:0:0::/64'],
-      ['::ffff:198.51.100.9', '198.51.100.9'],
-      ['198.51.100.9', '198.51.100.9'],
+      ['::ffff:198.51.100.9', '198.51.100.0/24'],
+      ['198.51.100.9', '198.51.100.0/24'],
+      ['198.51.100.999', null],
       ['unknown', null],
       ['_hidden', null],
       ['', null],
@@ -86,6 +94,18 @@ describe('session records', () => {
       const session = (await auth.listSessions('addr')).find((s) => s.id === fidOf(pair.accessToken))
       expect(session?.address, String(address)).toBe(kept)
     }
+  })
+
+  it("keeps the whole IPv4 address with sessionAddress 'full' (IPv6 still its /64), none with 'none'", async () => {
+    const full = setup({ sessionAddress: 'full' }).auth
+    await full.issueTokens({ sub: 'a' }, { address: '198.51.100.9' })
+    await full.issueTokens({ sub: 'b' }, { address: '2001:db8:1:2:3:4:5:6' })
+    expect((await full.listSessions('a'))[0]!.address).toBe('198.51.100.9')
+    expect((await full.listSessions('b'))[0]!.address).toBe('2001:db8:1:2::/64')
+    const none = setup({ sessionAddress: 'none' }).auth
+    await none.issueTokens({ sub: 'a' }, { address: '198.51.100.9' })
+    expect((await none.listSessions('a'))[0]!.address).toBeNull()
+    expect(() => createAuth({ secret: SECRET, sessionAddress: 'ip' as never })).toThrow(/sessionAddress/)
   })
 
   it('keeps a user agent without control characters, cut to 512 characters', async () => {

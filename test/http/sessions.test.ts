@@ -74,7 +74,7 @@ describe.each(FRAMEWORKS)('%s: the sessions routes', (framework) => {
       [fidOf(laptop.access_token), 'Firefox/140.0', true],
     ])
     const [newest] = listed
-    expect(newest!.address).toBe('127.0.0.1')
+    expect(newest!.address).toBe('127.0.0.0/24')
     expect(newest!.expires_at - newest!.created_at).toBe(7 * 86400 + 5)
     expect(newest!.last_used_at).toBe(newest!.created_at)
     expect(Object.keys(newest!).sort()).toEqual(

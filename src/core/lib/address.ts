@@ -37,3 +37,27 @@ export function addressPrefix(address: string | null | undefined): string | unde
     .map((p) => (Number.parseInt(p || '0', 16) || 0).toString(16))
     .join(':')}::/64`
 }
+
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/
+const IPV6_64 = /^[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){3}::\/64$/
+
+/**
+ * What a session record shows of an address: its network — IPv4 /24 (`203.0.113.0/24`), IPv6 /64
+ * — or with `whole` the IPv4 address itself (IPv6 stays a /64: the rest names a device, and
+ * rotates); `undefined` for anything that is not an address.
+ *
+ * @example
+ * ```ts
+ * addressNetwork('203.0.113.7')          // '203.0.113.0/24'
+ * addressNetwork('203.0.113.7', true)    // '203.0.113.7'
+ * addressNetwork('2001:db8:1:2:3:4:5:6') // '2001:db8:1:2::/64'
+ * ```
+ */
+export function addressNetwork(address: string, whole = false): string | undefined {
+  const reduced = addressPrefix(address)
+  if (reduced === undefined) return undefined
+  if (IPV6_64.test(reduced)) return reduced
+  const v4 = IPV4.exec(reduced)
+  if (!v4 || v4.slice(1).some((octet) => Number(octet) > 255)) return undefined
+  return whole ? reduced : `${v4[1]}.${v4[2]}.${v4[3]}.0/24`
+}

@@ -15,6 +15,12 @@ export const DEFAULT_REFRESH_TTL = '7d'
 export const DEFAULT_CLOCK_TOLERANCE = '5s'
 /** How long a retry of a refresh whose answer was lost is accepted (docs/security.md). */
 export const DEFAULT_REUSE_GRACE = '10s'
+/** Live sessions per user (docs/sessions.md): a login past it ends the oldest. */
+export const DEFAULT_MAX_SESSIONS_PER_USER = 100
+/** Sessions one account may lose to its own new logins (the cap) per day, before its logins wait (429). */
+export const SESSION_EVICTION_WINDOW = 86_400
+/** A page of the session list (GET /sessions), unless the client asks for fewer. */
+export const DEFAULT_SESSION_PAGE = 50
 
 export const HEADER_WWW_AUTHENTICATE = 'WWW-Authenticate'
 export const HEADER_RETRY_AFTER = 'Retry-After'

@@ -15,6 +15,7 @@ import {
   DEFAULT_ACCESS_TTL,
   DEFAULT_CLOCK_TOLERANCE,
   DEFAULT_DPOP_PROOF_MAX_AGE,
+  DEFAULT_MAX_SESSIONS_PER_USER,
   DEFAULT_MAX_TOKEN_LENGTH,
   DEFAULT_REALM,
   DEFAULT_REFRESH_TTL,
@@ -89,6 +90,8 @@ export const AUTH_OPTION_NAMES = [
   'clients',
   'clientId',
   'dpop',
+  'maxSessionsPerUser',
+  'sessionAddress',
 ] as const
 
 const STORE_METHODS = ['revoke', 'isRevoked', 'consume', 'setCutoff', 'getCutoff', 'hit'] as const
@@ -126,6 +129,10 @@ export interface ResolvedOptions {
   now: () => number
   /** DPoP (RFC 9449, core/dpop.ts); `undefined` when off. */
   dpop: DpopSettings | undefined
+  /** Live sessions a user may hold; a login past it ends the oldest (core/sessions.ts). 0: no cap. */
+  maxSessionsPerUser: number
+  /** What a session record keeps of the login's address. */
+  sessionAddress: 'network' | 'full' | 'none'
 }
 
 /** `dpop`, checked (core/dpop.ts reads it). */
@@ -350,5 +357,17 @@ export function resolveOptions(options: AuthOptions<object, unknown>): ResolvedO
     store: checkStore(options.store),
     now: options.now ?? Date.now,
     dpop: dpopOption(options),
+    maxSessionsPerUser: integerOption(options.maxSessionsPerUser, 'maxSessionsPerUser', {
+      min: 0,
+      max: 100_000,
+      fallback: DEFAULT_MAX_SESSIONS_PER_USER,
+    }),
+    sessionAddress: sessionAddressOption(options.sessionAddress),
   }
+}
+
+function sessionAddressOption(value: unknown): ResolvedOptions['sessionAddress'] {
+  if (value === undefined) return 'network'
+  if (value === 'network' || value === 'full' || value === 'none') return value
+  throw new TypeError("tokenward: `sessionAddress` must be 'network' (default), 'full' or 'none'")
 }

@@ -12,11 +12,11 @@ import type { VerifyProfile } from '../jws/tokens.js'
 import type { JSONWebKeySet, KeyOptions } from '../keys/index.js'
 import type { Duration } from '../lib/duration.js'
 import type { AuthEvent } from './events.js'
-import type { IssueOptions, Session } from './sessions.js'
+import type { IssueOptions, Session, SessionPageOptions, SessionsPage } from './sessions.js'
 
 export type { CredentialSource, CredentialsInput, HeadersInput } from '../credentials/types.js'
 export type { AuthEvent } from './events.js'
-export type { IssueOptions, Session } from './sessions.js'
+export type { IssueOptions, Session, SessionPageOptions, SessionsPage } from './sessions.js'
 
 /** Claims an app puts in tokens when it does not declare its own type. */
 export interface DefaultClaims {
@@ -181,6 +181,19 @@ export interface AuthOptions<C extends object = DefaultClaims, U = AccessClaims<
    * (docs/dpop.md).
    */
   dpop?: boolean | DpopOptions
+  /**
+   * Live sessions one user may hold (default 100; `0`: no cap). A login past it ends the user's
+   * OLDEST session — its tokens revoked first, then its record forgotten (docs/sessions.md). An
+   * account whose logins end more than this many sessions a day gets `rate_limited` (429) on
+   * login until the day is over, so one account cannot fill the store with revocations.
+   */
+  maxSessionsPerUser?: number
+  /**
+   * What a session record keeps of the login's address (shown in `listSessions`): `'network'`
+   * (default: IPv4 /24, IPv6 /64 — a network, not a device), `'full'` (the address as the request
+   * gave it) or `'none'`. An address is personal data (GDPR art. 5(1)(c), data minimisation).
+   */
+  sessionAddress?: 'network' | 'full' | 'none'
   /** Realm named in `WWW-Authenticate` (default `"tokenward"`). */
   realm?: string
   /** Cookie mode: read the access token from a cookie too (with CSRF checks). */
@@ -286,6 +299,11 @@ export interface Auth<C extends object = DefaultClaims, U = AccessClaims<C>> {
    * token) each carries `current`. Needs a store with session records (docs/sessions.md).
    */
   listSessions(sub: string, currentSessionId?: string): Promise<Session[]>
+  /**
+   * One page of the live sessions of `sub`, newest login first, with the cursor of the next page
+   * (`GET /auth/sessions?limit=&cursor=`). Costs the page, not the user's whole list.
+   */
+  listSessionsPage(sub: string, options?: SessionPageOptions): Promise<SessionsPage>
   /**
    * Ends one session of `sub`: its token family is revoked, then its record forgotten. A session id
    * that is not one of `sub`'s is `session_not_found` (404) and nothing is revoked.

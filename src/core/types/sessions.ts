@@ -33,3 +33,20 @@ export interface Session {
   /** Present when `listSessions` was told the current session: true for that one. */
   current?: boolean
 }
+
+/** Options of `listSessionsPage`. */
+export interface SessionPageOptions {
+  /** The caller's own session (the `fid` claim of its access token): marked `current`. */
+  current?: string | undefined
+  /** Sessions per page (default 50, at most `maxSessionsPerUser`). */
+  limit?: number | undefined
+  /** Where the previous page ended (its `nextCursor`); the first page without. */
+  cursor?: string | undefined
+}
+
+/** One page of a user's sessions, newest login first. */
+export interface SessionsPage {
+  sessions: Session[]
+  /** Pass it as `cursor` for the next page; `undefined` on the last. */
+  nextCursor: string | undefined
+}

@@ -15,6 +15,7 @@ import type { RouteContext } from '../route-context.js'
 import { clearCookies } from '../session-cookies.js'
 import type { AuthRouteOptions, AuthRouteResponse, AuthRoutes } from '../types.js'
 import { defaultClaimsFor } from '../users.js'
+import { warmDummy } from './login.js'
 import { ROOT_TABLE, ROUTE_TABLE, type RouteEntry } from './table.js'
 
 export { AUTH_ROUTES } from './table.js'
@@ -112,7 +113,7 @@ export function createAuthRoutes<C extends object, U, RU = U>(
     settings,
     store: core.store,
     claimsFor: (o.claimsFor ?? defaultClaimsFor) as (user: unknown) => ClaimsInput<object>,
-    dummyHash: undefined,
+    dummy: undefined,
     warnedNoAddress: false,
   }
   return {
@@ -129,6 +130,7 @@ export function createAuthRoutes<C extends object, U, RU = U>(
       const entry = findEntry(path, request.method.toUpperCase(), o.openapi === true)
       if (!entry) return undefined
       const served = servedAt(route, request.basePath)
+      warmDummy(route)
       try {
         const fields = entry.body ? parseBody(request, settings.maxBodyBytes) : {}
         return await entry.handler(served, request, fields)

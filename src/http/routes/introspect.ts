@@ -37,7 +37,7 @@ export async function introspect(
   fields: BodyFields,
 ): Promise<AuthRouteResponse> {
   const { core } = route
-  authenticateClient(route, request, fields, { required: true, confidential: true })
+  await authenticateClient(route, request, fields, { required: true, confidential: true })
   const token = stringField(fields, 'token', true)
   const hint = stringField(fields, 'token_type_hint', false)
   const kinds = hint === 'refresh_token' ? (['refresh', 'access'] as const) : (['access', 'refresh'] as const)

@@ -4,12 +4,13 @@
  * user) → give the reservation back on success → re-hash when due → a new token pair.
  */
 import { getHeader } from '../../core/credentials/index.js'
+import { spendProof } from '../../core/dpop.js'
 import { AuthError } from '../../core/errors.js'
 import { issueTokens } from '../../core/issue.js'
 import { randomId } from '../../core/jws/tokens.js'
 import { clientAddress } from '../address.js'
 import { badRequest, stringField } from '../body.js'
-import { proofKeyOf, withNonce } from '../dpop.js'
+import { checkedProofOf, withNonce } from '../dpop.js'
 import {
   normaliseUsername,
   type Reservation,
@@ -17,7 +18,7 @@ import {
   reserveAttempt,
   reserveSubject,
 } from '../rate-limit.js'
-import { appCallback, type RouteContext } from '../route-context.js'
+import { appCallback, type Dummy, type RouteContext } from '../route-context.js'
 import { checkSignIn, tokenResponse } from '../session-cookies.js'
 import type { AuthRouteRequest, AuthRouteResponse, BodyFields } from '../types.js'
 import { loadPasswords } from '../users.js'
@@ -51,16 +52,51 @@ export async function checkPassword(
   // An unknown user costs the same store call (under a key no id can take): timing reveals nothing.
   const subject = (found ? idOf(found) : undefined) ?? `?${normaliseUsername(username)}`
   await reserveSubject(route, attempt.reservation, subject, username, attempt.address)
+  const dummy = await warmDummy(route)!
   if (!found || typeof hash !== 'string' || hash.length === 0) {
     // Same work for an unknown user as for a wrong password: timing reveals no usernames.
-    route.dummyHash ??= passwords.hashPassword(`dummy-${randomId()}`, o.passwordOptions)
-    await passwords.verifyPassword(await route.dummyHash, password)
+    await timed(dummy, () => passwords.verifyPassword(dummy.hash, password))
     return { user: undefined }
   }
-  if (!(await passwords.verifyPassword(hash, password))) return { user: undefined }
+  const started = performance.now()
+  if (!(await passwords.verifyPassword(hash, password))) {
+    // I1: a hash made with cheaper parameters (an older argon2 setting, a low bcrypt cost) answers
+    // sooner than the dummy an unknown user costs: a wrong password never answers sooner than that.
+    const wait = dummy.cost - (performance.now() - started)
+    if (wait > 0.5) await new Promise((resolve) => setTimeout(resolve, wait))
+    return { user: undefined }
+  }
   if (o.updatePasswordHash && passwords.needsRehash(hash, o.passwordOptions))
     return { user: found, newHash: await passwords.hashPassword(password, o.passwordOptions) }
   return { user: found }
+}
+
+/** Runs a check against the dummy hash, folding its time into the dummy's cost (a moving average). */
+async function timed<T>(dummy: Dummy, check: () => Promise<T>): Promise<T> {
+  const started = performance.now()
+  const result = await check()
+  dummy.cost = 0.8 * dummy.cost + 0.2 * (performance.now() - started)
+  return result
+}
+
+/**
+ * The dummy hash, started on the routes' first request (with `findUser`: the library checks the
+ * passwords) and measured once, so the first unknown user costs what later ones do.
+ */
+export function warmDummy(route: RouteContext): Promise<Dummy> | undefined {
+  if (!route.options.findUser || route.options.verifyCredentials) return undefined
+  route.dummy ??= (async () => {
+    const passwords = await loadPasswords()
+    const hash = await passwords.hashPassword(`dummy-${randomId()}`, route.options.passwordOptions)
+    const dummy: Dummy = { hash, cost: 0 }
+    const started = performance.now()
+    await passwords.verifyPassword(hash, 'warm-up')
+    dummy.cost = performance.now() - started
+    return dummy
+  })()
+  // A failure surfaces where the dummy is awaited (a login), never as an unhandled rejection.
+  route.dummy.catch(() => {})
+  return route.dummy
 }
 
 /** The user's id as the default claims read it, when there is one. */
@@ -92,16 +128,18 @@ export async function loginRoute(
   const { username, password } = passwordCredentialsOf(fields)
   // S5: in cookie mode the answer signs the browser in: a cross-site page may not (login CSRF).
   checkSignIn(request, settings.cookies)
-  // RFC 9449 §5: a DPoP proof, checked before the password (a bad one costs no attempt).
-  const jkt = await proofKeyOf(route, request)
+  // In order of cost: the rate limit, the DPoP proof (RFC 9449 §5; checked, not yet recorded), the
+  // password — and only then anything of this request kept in the store (the proof's jti).
   const address = clientAddress(request, settings.proxyHops)
   const reservation = await reserveAttempt(route, username, address)
+  const proof = await checkedProofOf(route, request)
   const { user, newHash } = await checkPassword(route, { username, password, address, reservation })
   if (!user) {
     core.emit({ type: 'login_failed', username, address, reason: 'invalid credentials' })
     throw new AuthError('invalid_credentials', 'the username or password is incorrect')
   }
   await release(route, reservation)
+  const jkt = proof && (await spendProof(core, proof))
   if (newHash !== undefined) {
     const update = route.options.updatePasswordHash!
     // A failed re-hash must not fail the login; it is retried on the next one.

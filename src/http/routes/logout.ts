@@ -41,7 +41,7 @@ export async function logout(
   const refreshToken = refreshTokenOf(request, fields, settings.cookies)
   if (!access && refreshToken === undefined)
     throw new AuthError('token_missing', 'no bearer token was presented')
-  const client = authenticateClient(route, request, fields, { required: false })
+  const client = await authenticateClient(route, request, fields, { required: false })
   // One proof per request, checked only when a token is bound, after that token's signature.
   let proof: Promise<string | undefined> | undefined
   const keyOf = () => {

@@ -31,7 +31,7 @@ export async function reauthenticate(
   })
   const { username, password } = passwordCredentialsOf(fields)
   const refreshToken = refreshTokenOf(request, fields, settings.cookies)
-  const client = authenticateClient(route, request, fields, { required: false })
+  const client = await authenticateClient(route, request, fields, { required: false })
   const address = clientAddress(request, settings.proxyHops)
   const reservation = await reserveAttempt(route, username, address)
   const { user } = await checkPassword(route, { username, password, address, reservation })

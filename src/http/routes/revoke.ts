@@ -24,7 +24,7 @@ export async function revokeRoute(
   fields: BodyFields,
 ): Promise<AuthRouteResponse> {
   const { core } = route
-  const client = authenticateClient(route, request, fields, {
+  const client = await authenticateClient(route, request, fields, {
     required: core.settings.clients !== undefined,
   })
   const token = stringField(fields, 'token', true)

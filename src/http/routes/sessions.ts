@@ -8,8 +8,9 @@
  * of the deployment (not an outage, not a bug), which a client can read to hide its devices page.
  */
 import { AuthError } from '../../core/errors.js'
-import { missingSessionMethods } from '../../core/sessions.js'
+import { listSessionsPage, missingSessionMethods, revokeSession } from '../../core/sessions.js'
 import type { AuthContext, Session } from '../../core/types/index.js'
+import { badRequest } from '../body.js'
 import { json, NO_STORE, noContent } from '../response.js'
 import type { RouteContext } from '../route-context.js'
 import { clearCookies, credentialsOfRequest } from '../session-cookies.js'
@@ -58,7 +59,23 @@ function wire(session: Session) {
   }
 }
 
-/** `GET /sessions`: `{ sessions: [...] }`, newest login first, the caller's own marked `current`. */
+/** The page the query asks for: `?limit=` (1 to the cap, default 50) and `?cursor=` (the last answer's `next_cursor`). */
+function pageOf(request: AuthRouteRequest): { limit: number | undefined; cursor: string | undefined } {
+  const query =
+    request.url === undefined
+      ? undefined
+      : URL.canParse(request.url)
+        ? new URL(request.url).searchParams
+        : undefined
+  const limit = query?.get('limit') ?? undefined
+  if (limit !== undefined && !/^\d{1,5}$/.test(limit)) throw badRequest('limit must be a positive integer')
+  return { limit: limit === undefined ? undefined : Number(limit), cursor: query?.get('cursor') ?? undefined }
+}
+
+/**
+ * `GET /sessions`: `{ sessions: [...], next_cursor }`, newest login first, the caller's own marked
+ * `current`; one page (`?limit=`, default 50) — pass `?cursor=<next_cursor>` for the next.
+ */
 export async function listSessionsRoute(
   route: RouteContext,
   request: AuthRouteRequest,
@@ -66,8 +83,13 @@ export async function listSessionsRoute(
   const ctx = await caller(route, request)
   const refused = unsupported(route)
   if (refused) return refused
-  const sessions = await route.auth.listSessions(ctx.claims.sub, currentSession(ctx))
-  return json({ sessions: sessions.map(wire) })
+  const { limit, cursor } = pageOf(request)
+  const page = await listSessionsPage(route.core, ctx.claims.sub, {
+    current: currentSession(ctx),
+    limit,
+    cursor,
+  })
+  return json({ sessions: page.sessions.map(wire), next_cursor: page.nextCursor ?? null })
 }
 
 /**
@@ -83,10 +105,10 @@ export async function revokeSessionRoute(
   const refused = unsupported(route)
   if (refused) return refused
   const id = request.path.replace(/\/+$/, '').split('/').pop() ?? ''
-  const { auth, settings } = route
+  const { settings } = route
   // Anything but an id tokenward could have issued cannot be a session: the same 404.
   if (!SESSION_ID.test(id)) throw new AuthError('session_not_found', 'no such session')
-  await auth.revokeSession(ctx.claims.sub, id)
+  await revokeSession(route.core, ctx.claims.sub, id)
   const ended = id === currentSession(ctx)
   return noContent(ended ? clearCookies(settings.cookies, settings.prefix) : [])
 }

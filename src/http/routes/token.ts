@@ -21,8 +21,8 @@ export async function tokenRoute(
   const grant = stringField(fields, 'grant_type', false) ?? 'password'
   if (grant !== 'password' && grant !== 'refresh_token')
     return oauthError(400, 'unsupported_grant_type', 'grant_type must be password or refresh_token')
-  const client = authenticateClient(route, request, fields, { required: false })
+  const client = await authenticateClient(route, request, fields, { required: false })
   return grant === 'password'
     ? loginRoute(route, request, fields, client)
-    : refreshRoute(route, request, fields, client)
+    : refreshRoute(route, request, fields, { client })
 }
