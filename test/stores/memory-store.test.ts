@@ -1,7 +1,7 @@
 // memoryStore: the conformance suite on an injected clock, and what a full store does. It never
 // forgets a live revocation, subject cutoff or spent mark, nor resets a rate-limit counter, to make
 // room: the write rejects and the core answers 503 (docs/custom-store.md, "memoryStore when full").
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createAuth, memoryStore } from '../../src/index.js'
 import { runTokenStoreConformance } from '../../src/testing/index.js'
 
@@ -207,5 +207,26 @@ describe('memoryStore options', () => {
     expect(() => memoryStore({ maxEntries: 10, maxCounters: 10 })).toThrow(TypeError)
     expect(() => memoryStore({ maxEntries: 10, maxCounters: Number.NaN })).toThrow(TypeError)
     expect(() => memoryStore({ maxEntries: 2, maxCounters: 1 })).not.toThrow()
+  })
+})
+
+describe('memoryStore at construction (a Workers top level forbids timers)', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('starts no timer when made, nor when createAuth makes one; the sweep starts on first use and stops on close', async () => {
+    vi.useFakeTimers()
+    const store = memoryStore(clock)
+    createAuth({ secret: 'memory-store-test-secret-at-least-32-bytes!' })
+    expect(vi.getTimerCount()).toBe(0)
+    store.isRevoked(['jti-1'])
+    expect(vi.getTimerCount()).toBe(1)
+    await store.revoke('jti-1', sec() + 600)
+    expect(vi.getTimerCount()).toBe(1) // one sweep timer, whatever the use
+    await store.close?.()
+    expect(vi.getTimerCount()).toBe(0)
+    await store.revoke('jti-2', sec() + 600) // still usable after close, without a timer
+    expect(vi.getTimerCount()).toBe(0)
   })
 })

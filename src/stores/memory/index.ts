@@ -73,7 +73,20 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
   if (!Number.isInteger(maxSessions) || maxSessions < 1)
     throw new TypeError('tokenward: maxSessions must be an integer of at least 1')
   const now = options.now ?? Date.now
-  const sessions = memorySessions(now, maxSessions)
+  const sweepIntervalMs = options.sweepIntervalMs ?? 60_000
+  // Nothing at construction: a Workers runtime refuses a timer at a module's top level, where a
+  // store (and createAuth, which makes one by default) is created. The sweep starts on first use
+  // (every method reads the clock through `clock`), and never after close().
+  let timer: ReturnType<typeof setInterval> | undefined
+  let closed = false
+  const clock = () => {
+    if (timer === undefined && !closed) {
+      timer = setInterval(sweep, sweepIntervalMs)
+      ;(timer as { unref?: () => void }).unref?.()
+    }
+    return now()
+  }
+  const sessions = memorySessions(clock, maxSessions)
   // One map per kind, keyed by the id (or subject, or counter key) itself: a revocation check is
   // two or three lookups with no key built. Token ids are 128-bit random, so they need no
   // subject to be told apart; the subject argument only matters to stores that shard by it.
@@ -166,15 +179,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
       ),
   )
 
-  const timer = setInterval(sweep, options.sweepIntervalMs ?? 60_000)
-  ;(timer as { unref?: () => void }).unref?.()
-
   return {
     get size() {
       return size()
     },
     async revoke(id, expiresAt) {
-      const t = now()
+      const t = clock()
       const exp = Math.max(expiresAt * 1000, live(revoked, id, t) ?? 0)
       if (exp <= t) return
       if (!revoked.has(id)) securityRoom(t)
@@ -182,7 +192,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
     },
     // Synchronous on purpose (TokenStore allows it): it runs on every authenticated request.
     isRevoked(ids, cutoff?: CutoffCheck): boolean {
-      const t = now()
+      const t = clock()
       for (let i = 0; i < ids.length; i++) if (live(revoked, ids[i]!, t) !== undefined) return true
       if (cutoff !== undefined && cutoffs.size > 0) {
         const entry = live(cutoffs, cutoff.subject, t)
@@ -191,7 +201,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
       return false
     },
     async consume(id, expiresAt) {
-      const t = now()
+      const t = clock()
       if (live(spent, id, t) !== undefined) return false
       securityRoom(t)
       // An already-expired id is still "used once": remember it briefly so a replay in the same
@@ -200,7 +210,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
       return true
     },
     async setCutoff(subject, at, expiresAt) {
-      const t = now()
+      const t = clock()
       const prev = live(cutoffs, subject, t)
       if (prev === undefined) securityRoom(t)
       cutoffs.set(subject, {
@@ -209,10 +219,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
       })
     },
     async getCutoff(subject) {
-      return live(cutoffs, subject, now())?.at ?? null
+      return live(cutoffs, subject, clock())?.at ?? null
     },
     async hit(key, windowSeconds, cost = 1) {
-      const t = now()
+      const t = clock()
       const entry = live(counters, key, t)
       if (entry === undefined) {
         // A read or a give-back creates nothing: it must not start a window, nor take room.
@@ -229,7 +239,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
     listSessions: sessions.listSessions,
     deleteSession: sessions.deleteSession,
     async close() {
-      clearInterval(timer)
+      closed = true
+      if (timer !== undefined) clearInterval(timer)
     },
   }
 }
