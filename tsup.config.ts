@@ -8,6 +8,7 @@ export default defineConfig({
     'adapters/hono': 'src/adapters/hono.ts',
     'stores/redis': 'src/stores/redis/index.ts',
     'password/index': 'src/password/index.ts',
+    'password/unsupported': 'src/password/unsupported.ts',
     'testing/index': 'src/testing/index.ts',
   },
   format: ['esm', 'cjs'],
@@ -22,4 +23,7 @@ export default defineConfig({
   // (`cookie` cost a cold import ~15 ms), and no runtime dependency beyond jose and argon2.
   // Their MIT notices are in README.md.
   noExternal: ['cookie', 'fastify-plugin'],
+  // The auth routes load the password module by the package's own name, so that package.json
+  // `exports` pick it per runtime (argon2 on Node/Bun/Deno, a stub on Workers): never inlined.
+  external: ['tokenward/password'],
 })

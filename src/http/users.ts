@@ -13,9 +13,13 @@ export interface PasswordModule {
 }
 
 let passwordModule: Promise<PasswordModule> | undefined
-/** `tokenward/password`, imported on first use. */
+/**
+ * `tokenward/password`, imported on first use, by the package's own name (tsup leaves it an
+ * import): its `exports` give Workers and browser bundles a module without the argon2 loader, so
+ * a bundle of the auth routes starts there (src/password/unsupported.ts).
+ */
 export function loadPasswords(): Promise<PasswordModule> {
-  passwordModule ??= import('../password/index.js') as Promise<PasswordModule>
+  passwordModule ??= import('tokenward/password') as Promise<PasswordModule>
   return passwordModule
 }
 
