@@ -5,6 +5,7 @@ import Fastify from 'fastify'
 import { Hono } from 'hono'
 import * as ex from '../../src/adapters/express.js'
 import tokenward, * as fa from '../../src/adapters/fastify.js'
+import * as fe from '../../src/adapters/fetch.js'
 import * as ho from '../../src/adapters/hono.js'
 import { type Auth, createAuth, type TokenStore } from '../../src/index.js'
 
@@ -60,9 +61,45 @@ export interface RunningApp {
   close: () => Promise<void>
 }
 
-/** The same protected app on each framework: /public, /api/* (group protected), /admin, /scoped, /optional. */
+/** The same app with tokenward/fetch and no framework: a plain `(request) => Response` function. */
+function fetchApp(
+  auth: Auth<{ roles: string[]; scope?: string }, TestUser>,
+  routeOptions: typeof defaultRouteOptions,
+): (request: Request, env?: { incoming?: { socket?: { remoteAddress?: string } } }) => Promise<Response> {
+  const handle = fe.authHandler(auth, routeOptions)
+  const guarded: Record<string, { method: string; requirement: fe.FetchAuthenticateOptions; body?: object }> =
+    {
+      '/api/me': { method: 'GET', requirement: {} },
+      '/api/echo': { method: 'POST', requirement: {}, body: { ok: true } },
+      '/admin': { method: 'GET', requirement: { roles: ['admin'] }, body: { admin: true } },
+      '/editor': { method: 'GET', requirement: { roles: ['editor'] }, body: { editor: true } },
+      '/scoped': { method: 'GET', requirement: { scopes: ['users:write'] }, body: { scoped: true } },
+    }
+  return async (request, env) => {
+    // @hono/node-server hands the Node request over as `env.incoming`: the socket address.
+    const answer = await handle(request, env?.incoming?.socket?.remoteAddress)
+    if (answer) return answer
+    const { pathname } = new URL(request.url)
+    if (pathname === '/public') return Response.json({ ok: true })
+    if (pathname === '/optional') {
+      const result = await fe.authenticateRequest(auth, request, { optional: true })
+      if (result instanceof Response) return result
+      return Response.json({ sub: result?.claims.sub ?? null })
+    }
+    const route = guarded[pathname]
+    if (!route || route.method !== request.method) return new Response('not found', { status: 404 })
+    const ctx = await fe.authenticateRequest(auth, request, route.requirement)
+    if (ctx instanceof Response) return ctx
+    return Response.json(route.body ?? { sub: ctx.claims.sub, name: ctx.user.name })
+  }
+}
+
+/**
+ * The same protected app on each framework, and with tokenward/fetch alone: /public, /api/* (group
+ * protected), /admin, /scoped, /optional.
+ */
 export async function startApp(
-  framework: 'express' | 'fastify' | 'hono',
+  framework: 'express' | 'fastify' | 'hono' | 'fetch',
   auth: Auth<{ roles: string[]; scope?: string }, TestUser>,
   routeOptions: typeof defaultRouteOptions = defaultRouteOptions,
 ): Promise<RunningApp> {
@@ -124,6 +161,18 @@ export async function startApp(
     }))
     const url = await app.listen({ port: 0, host: '127.0.0.1' })
     return { url, close: () => app.close() }
+  }
+  if (framework === 'fetch') {
+    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const s = serve({ fetch: fetchApp(auth, routeOptions), port: 0, hostname: '127.0.0.1' }, () =>
+        resolve(s),
+      )
+    })
+    const { port } = server.address() as AddressInfo
+    return {
+      url: `http://127.0.0.1:${port}`,
+      close: () => new Promise((resolve) => server.close(() => resolve())),
+    }
   }
   const app = new Hono<ho.AuthEnv<{ roles: string[]; scope?: string }, TestUser>>()
   app.route('/', ho.authRoutes(auth, routeOptions))

@@ -1,4 +1,4 @@
-// DPoP (RFC 9449) over real HTTP on Express, Fastify and Hono: the same app, the same answers.
+// DPoP (RFC 9449) over real HTTP on Express, Fastify, Hono and tokenward/fetch: the same app, the same answers.
 // Proofs are made by hand with jose, independently of tokenward.
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -35,7 +35,7 @@ function makeAuth(dpop: AuthOptions['dpop']) {
   })
 }
 
-describe.each(FRAMEWORKS)('DPoP over HTTP on %s', (framework) => {
+describe.each([...FRAMEWORKS, 'fetch'] as const)('DPoP over HTTP on %s', (framework) => {
   let app: RunningApp
   let key: Key
   let tokens: { access_token: string; refresh_token: string; token_type: string }
@@ -110,40 +110,43 @@ describe.each(FRAMEWORKS)('DPoP over HTTP on %s', (framework) => {
   })
 })
 
-describe.each(FRAMEWORKS)('DPoP nonces and required mode over HTTP on %s', (framework) => {
-  let app: RunningApp
-  beforeAll(async () => {
-    app = await startApp(framework, makeAuth({ required: true, nonce: true }))
-  })
-  afterAll(() => app.close())
-
-  it('asks for a nonce (DPoP-Nonce), accepts it, and refuses a login without a proof', async () => {
-    const key = await newKey()
-    const login = (dpop?: string) =>
-      fetch(`${app.url}/auth/login`, {
-        method: 'POST',
-        headers: { ...json, ...(dpop ? { dpop } : {}) },
-        body: JSON.stringify({ username: 'ada', password: 'ada-password' }),
-      })
-    expect((await login()).status).toBe(401)
-    const first = await login(await proof(key, 'POST', `${app.url}/auth/login`))
-    expect(first.status).toBe(401)
-    expect(((await first.json()) as { error: string }).error).toBe('use_dpop_nonce')
-    const nonce = first.headers.get('dpop-nonce')!
-    expect(nonce).toBeTruthy()
-    const ok = await login(await proof(key, 'POST', `${app.url}/auth/login`, { nonce }))
-    expect(ok.status).toBe(200)
-    const { access_token } = (await ok.json()) as { access_token: string }
-    const ath = await sha256(access_token)
-    const res = await fetch(`${app.url}/api/me`, {
-      headers: {
-        authorization: `DPoP ${access_token}`,
-        dpop: await proof(key, 'GET', `${app.url}/api/me`, { ath, nonce }),
-      },
+describe.each([...FRAMEWORKS, 'fetch'] as const)(
+  'DPoP nonces and required mode over HTTP on %s',
+  (framework) => {
+    let app: RunningApp
+    beforeAll(async () => {
+      app = await startApp(framework, makeAuth({ required: true, nonce: true }))
     })
-    expect(res.status).toBe(200)
-    const missing = await fetch(`${app.url}/api/me`)
-    expect(missing.status).toBe(401)
-    expect(missing.headers.get('www-authenticate')).toMatch(/^DPoP realm="tokenward", algs="ES256/)
-  })
-})
+    afterAll(() => app.close())
+
+    it('asks for a nonce (DPoP-Nonce), accepts it, and refuses a login without a proof', async () => {
+      const key = await newKey()
+      const login = (dpop?: string) =>
+        fetch(`${app.url}/auth/login`, {
+          method: 'POST',
+          headers: { ...json, ...(dpop ? { dpop } : {}) },
+          body: JSON.stringify({ username: 'ada', password: 'ada-password' }),
+        })
+      expect((await login()).status).toBe(401)
+      const first = await login(await proof(key, 'POST', `${app.url}/auth/login`))
+      expect(first.status).toBe(401)
+      expect(((await first.json()) as { error: string }).error).toBe('use_dpop_nonce')
+      const nonce = first.headers.get('dpop-nonce')!
+      expect(nonce).toBeTruthy()
+      const ok = await login(await proof(key, 'POST', `${app.url}/auth/login`, { nonce }))
+      expect(ok.status).toBe(200)
+      const { access_token } = (await ok.json()) as { access_token: string }
+      const ath = await sha256(access_token)
+      const res = await fetch(`${app.url}/api/me`, {
+        headers: {
+          authorization: `DPoP ${access_token}`,
+          dpop: await proof(key, 'GET', `${app.url}/api/me`, { ath, nonce }),
+        },
+      })
+      expect(res.status).toBe(200)
+      const missing = await fetch(`${app.url}/api/me`)
+      expect(missing.status).toBe(401)
+      expect(missing.headers.get('www-authenticate')).toMatch(/^DPoP realm="tokenward", algs="ES256/)
+    })
+  },
+)

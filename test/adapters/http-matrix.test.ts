@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TokenStore } from '../../src/index.js'
 import { makeAuth, type RunningApp, startApp } from './apps.js'
 
-const FRAMEWORKS = ['express', 'fastify', 'hono'] as const
+// tokenward/fetch joins as a fourth: the same app as a plain fetch function (apps.ts), the same answers.
+const FRAMEWORKS = ['express', 'fastify', 'hono', 'fetch'] as const
 const json = { 'content-type': 'application/json' }
 const form = { 'content-type': 'application/x-www-form-urlencoded' }
 

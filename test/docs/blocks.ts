@@ -4,7 +4,10 @@
 // Markers, an HTML comment on the line right before the fence (invisible on GitHub):
 //   <!-- not-runnable: REASON -->       type-checked, not run (needs a real cluster, a browser …)
 //   <!-- docs-check: skip: REASON -->   a fragment: neither type-checked nor run
-// Every marker needs its reason; the run test lists them.
+//   <!-- runs-on: bun|deno|workerd -->  run on that runtime instead of Node (a `Bun.serve`, a
+//                                       `Deno.serve`, a Workers `export default { fetch }`);
+//                                       Bun and Deno blocks are not type-checked (their globals)
+// Every marker but runs-on needs its reason; the run test lists them.
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
@@ -23,7 +26,12 @@ export interface DocBlock {
   fragment: string | null
   /** Set when marked `not-runnable`: type-checked, not run. */
   notRunnable: string | null
+  /** Where the block runs: Node, or the runtime of its `runs-on` marker. */
+  runtime: Runtime
 }
+
+export const RUNTIMES = ['node', 'bun', 'deno', 'workerd'] as const
+export type Runtime = (typeof RUNTIMES)[number]
 
 export function docFiles(): string[] {
   return [
@@ -57,6 +65,10 @@ export function docBlocks(): DocBlock[] {
             `${file}:${i}: the marker \`${marker[1]}\` needs a reason: <!-- ${marker[1]}: why -->`,
           )
         }
+        const runsOn = /<!--\s*runs-on:\s*(\S*)\s*-->/.exec(before)?.[1]
+        if (runsOn !== undefined && !RUNTIMES.includes(runsOn as Runtime)) {
+          throw new Error(`${file}:${i}: \`runs-on: ${runsOn}\` — the runtimes are ${RUNTIMES.join(', ')}`)
+        }
         blocks.push({
           file,
           index: ++index,
@@ -65,6 +77,7 @@ export function docBlocks(): DocBlock[] {
           code: lines.slice(i + 1, end).join('\n'),
           fragment: marker?.[1] === 'docs-check: skip' ? marker[2]! : null,
           notRunnable: marker?.[1] === 'not-runnable' ? marker[2]! : null,
+          runtime: (runsOn as Runtime | undefined) ?? 'node',
         })
       }
       i = end

@@ -25,6 +25,11 @@
 //   to its end; a block that listens (test/docs/listen-shim.mjs moves it to a free port) is then
 //   hit once — GET on its first route, any answer below 500 — and killed, as is a block whose
 //   open Redis connection would keep it alive.
+// - Blocks marked `<!-- runs-on: bun -->` or `deno` run as pasted (TypeScript, no transform) on that
+//   runtime, in the same project, with test/docs/serve-shim.mjs preloaded to move their
+//   `Bun.serve` / `Deno.serve` to a free port; they report on stdout instead of IPC. Blocks marked
+//   `runs-on: workerd` are bundled as a Workers build bundles them (esbuild, conditions workerd,
+//   worker, browser), started as a plain module Worker in workerd (miniflare) and sent one GET.
 // - Blocks marked `<!-- not-runnable: why -->` or `<!-- docs-check: skip: why -->` are not run;
 //   the test prints how many ran and which were marked, and why.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
@@ -43,7 +48,8 @@ import {
 import { availableParallelism, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { transform } from 'esbuild'
+import { build, transform } from 'esbuild'
+import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { blockName, type DocBlock, docBlocks, root } from './blocks.js'
 
@@ -54,6 +60,25 @@ const BLOCK_TIMEOUT_MS = 30_000
 const POOL = Math.min(4, Math.max(2, availableParallelism()))
 const DONE = 'process.send?.({ docsBlock: "done" })'
 const shim = pathToFileURL(join(import.meta.dirname, 'listen-shim.mjs')).href
+/** Bun and Deno blocks: the end, and serve-shim.mjs's signals, come as these stdout lines. */
+const DONE_LINE = "console.log('docs-block:done')"
+const SIGNAL = /^docs-block:(done|listen|listening):?(\d*)$/
+const serveShim = join(import.meta.dirname, 'serve-shim.mjs')
+const bin = (name: string) => join(root, 'node_modules', '.bin', name)
+/** How a Bun or Deno block is started (Deno: the project's node_modules, never the network; -A for argon2's FFI). */
+const COMMANDS = {
+  bun: (file: string) => [bin('bun'), '--preload', serveShim, file],
+  deno: (file: string) => [
+    bin('deno'),
+    'run',
+    '-A',
+    '--node-modules-dir=manual',
+    '--cached-only',
+    '--preload',
+    serveShim,
+    file,
+  ],
+}
 
 const blocks = docBlocks()
 const runnable = blocks.filter((b) => !b.fragment && !b.notRunnable)
@@ -160,24 +185,95 @@ async function jsOf(block: DocBlock): Promise<string> {
   return code
 }
 
+/** The path a block's server is hit on: its first `.get('/x')` route or `pathname === '/x'`, else `/`. */
+function firstPath(code: string): string {
+  return (
+    /\.get\(\s*['"](\/[^'":*]*)['"]/.exec(code)?.[1] ??
+    /pathname === ['"](\/[^'"]*)['"]/.exec(code)?.[1] ??
+    '/'
+  )
+}
+
+/** A `runs-on: workerd` block: bundled from the project as a Workers build does, then one GET in workerd. */
+async function runInWorkerd(block: DocBlock, dir: string): Promise<Outcome> {
+  const file = join(dir, `${block.file.replace(/[/.]/g, '_')}_${block.index}.worker.js`)
+  try {
+    await build({
+      stdin: { contents: block.code, resolveDir: dir, loader: block.lang, sourcefile: blockName(block) },
+      bundle: true,
+      format: 'esm',
+      platform: 'neutral',
+      conditions: ['workerd', 'worker', 'browser', 'import'],
+      mainFields: ['module', 'main'],
+      external: ['cloudflare:*'],
+      outfile: file,
+      logLevel: 'silent',
+    })
+  } catch (err) {
+    return { block, ok: false, detail: `does not bundle for Workers: ${(err as Error).message}` }
+  }
+  const path = firstPath(block.code)
+  const mf = new Miniflare({
+    scriptPath: file,
+    modules: true,
+    modulesRoot: dir,
+    compatibilityDate: '2026-04-01',
+  })
+  try {
+    const res = await mf.dispatchFetch(`http://localhost${path}`)
+    await res.arrayBuffer()
+    const detail = `workerd, GET ${path} → ${res.status}`
+    return { block, ok: res.status < 500, detail }
+  } catch (err) {
+    return { block, ok: false, detail: `workerd did not start it: ${(err as Error).message}` }
+  } finally {
+    await mf.dispose().catch(() => {})
+  }
+}
+
 /** Runs one block in `dir`; resolves with its outcome, never rejects. */
 async function runBlock(block: DocBlock, dir: string): Promise<Outcome> {
-  const file = `${block.file.replace(/[/.]/g, '_')}_${block.index}.js`
+  if (block.runtime === 'workerd') return runInWorkerd(block, dir)
+  const onNode = block.runtime === 'node'
+  // Bun and Deno run the TypeScript as pasted; Node runs what tsx makes of it.
+  const file = `${block.file.replace(/[/.]/g, '_')}_${block.index}.${onNode ? 'js' : block.lang}`
   try {
-    writeFileSync(join(dir, file), `${await jsOf(block)}\n;${DONE}\n`)
+    writeFileSync(
+      join(dir, file),
+      onNode ? `${await jsOf(block)}\n;${DONE}\n` : `${block.code}\n;${DONE_LINE}\n`,
+    )
   } catch (err) {
     return { block, ok: false, detail: `does not compile: ${(err as Error).message}` }
   }
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: tmpdir() }
   if (redisUrl) env.REDIS_URL = redisUrl
-  const child: ChildProcess = spawn(process.execPath, ['--import', shim, file], {
-    cwd: dir,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  })
+  let child: ChildProcess
+  if (block.runtime === 'node') {
+    child = spawn(process.execPath, ['--import', shim, file], {
+      cwd: dir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    })
+  } else {
+    const [command, ...args] = COMMANDS[block.runtime](file)
+    child = spawn(command!, args, {
+      cwd: dir,
+      env: { ...env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+  }
   let output = ''
+  let pending = ''
   child.stdout!.on('data', (c: Buffer) => {
     output += c
+    if (onNode) return
+    pending += c
+    const lines = pending.split('\n')
+    pending = lines.pop()!
+    for (const line of lines) {
+      const signal = SIGNAL.exec(line.trim())
+      if (signal) onSignal({ docsBlock: signal[1], port: Number(signal[2]) || undefined })
+    }
   })
   child.stderr!.on('data', (c: Buffer) => {
     output += c
@@ -200,7 +296,7 @@ async function runBlock(block: DocBlock, dir: string): Promise<Outcome> {
   const end = new Promise<void>((resolve) => {
     reachedEnd = resolve
   })
-  child.on('message', (m: { docsBlock?: string; port?: number }) => {
+  function onSignal(m: { docsBlock?: string; port?: number | undefined }) {
     if (m.docsBlock === 'done') {
       done = true
       reachedEnd()
@@ -209,7 +305,8 @@ async function runBlock(block: DocBlock, dir: string): Promise<Outcome> {
       ports.push(m.port)
       listening()
     }
-  })
+  }
+  child.on('message', onSignal)
   const timeout = (ms: number) => new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms).unref())
 
   const first = await Promise.race([end.then(() => 'end' as const), exited, timeout(BLOCK_TIMEOUT_MS)])
@@ -238,14 +335,14 @@ async function runBlock(block: DocBlock, dir: string): Promise<Outcome> {
       await kill()
       return { block, ok: false, detail: `called listen() but never listened${tail()}` }
     }
-    const path = /\.get\(\s*['"](\/[^'":*]*)['"]/.exec(block.code)?.[1] ?? '/'
+    const path = firstPath(block.code)
     let detail: string
     let ok: boolean
     try {
       const res = await fetch(`http://127.0.0.1:${ports[0]}${path}`, { signal: AbortSignal.timeout(10_000) })
       await res.arrayBuffer()
       ok = res.status < 500
-      detail = `listened, GET ${path} → ${res.status}`
+      detail = `${onNode ? '' : `${block.runtime}, `}listened, GET ${path} → ${res.status}`
     } catch (err) {
       ok = false
       detail = `listened, GET ${path} failed: ${(err as Error).message}`

@@ -1,13 +1,4 @@
-import type { AuthRouteResponse } from '../../index.js'
-import { answerFor } from '../kit.js'
-
-export function toResponse(answer: AuthRouteResponse): Response {
-  const headers = new Headers(answer.headers)
-  for (const cookie of answer.cookies) headers.append('Set-Cookie', cookie)
-  if (answer.body === undefined) return new Response(null, { status: answer.status, headers })
-  headers.set('Content-Type', 'application/json; charset=utf-8')
-  return new Response(JSON.stringify(answer.body), { status: answer.status, headers })
-}
+import { answerFor, webResponse } from '../kit.js'
 
 /**
  * The standard answer for an error (`{ error, message }`, status, `WWW-Authenticate`), for apps
@@ -25,7 +16,7 @@ export function toResponse(answer: AuthRouteResponse): Response {
  */
 export function authErrorResponse(err: unknown): Response {
   const answer = answerFor(err)
-  if (answer) return toResponse(answer)
+  if (answer) return webResponse(answer)
   // Not the client's doing (the app's callback threw, a bug): Hono's own error handling (onError, a 500).
   throw err
 }

@@ -2,8 +2,8 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono'
 import { type Auth, type AuthRouteOptions, createAuthRoutes } from '../../index.js'
-import { checkAuth, declaredTooLarge, readWebBody, servedUnder, tooLarge } from '../kit.js'
-import { authErrorResponse, toResponse } from './errors.js'
+import { checkAuth, declaredTooLarge, readWebBody, servedUnder, tooLarge, webResponse } from '../kit.js'
+import { authErrorResponse } from './errors.js'
 import type { HonoAuthRouteOptions } from './types.js'
 
 export function socketAddress(c: Context): string | undefined {
@@ -73,12 +73,12 @@ export function authRoutes<C extends object, U, RU = U>(
       basePath: servedUnder(c.req.path, below, routes.prefix),
       url: c.req.url,
     })
-    return answer ? toResponse(answer) : next()
+    return answer ? webResponse(answer) : next()
   })
   for (const { path } of routes.rootRoutes ?? [])
     app.get(path, async function tokenwardWellKnown(c, next) {
       const answer = await routes.handleRoot({ method: c.req.method, path, headers: c.req.raw.headers })
-      return answer ? toResponse(answer) : next()
+      return answer ? webResponse(answer) : next()
     })
   return app
 }
