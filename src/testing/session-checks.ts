@@ -5,71 +5,43 @@
  * @internal
  */
 import { expect } from 'vitest'
-import {
-  SESSION_STORE_METHODS,
-  type SessionRecord,
-  type SessionStore,
-  type TokenStore,
-} from '../stores/types.js'
-
-/** The helpers of the kit the session checks use. */
-export interface SessionCheckKit {
-  /** Now, epoch seconds. */
-  sec: () => number
-  /** Waits `ms` (or advances the injected clock). */
-  advance: (ms: number) => Promise<void>
-  /** A fresh name for a key, id or subject. */
-  unique: (label: string) => string
-  /** `n` results of `fn`. */
-  times: <T>(n: number, fn: (i: number) => T) => T[]
-  /** Registers one check that runs on every store. */
-  check: (name: string, run: (store: TokenStore) => Promise<void>, waits?: boolean) => void
-  /** Registers one session check (skipped on a store that keeps no records). */
-  sessionCheck: (
-    name: string,
-    run: (store: TokenStore & SessionStore) => Promise<void>,
-    waits?: boolean,
-  ) => void
-}
+import { SESSION_STORE_METHODS } from '../stores/types.js'
+import type { CheckKit } from './kit.js'
+import { byId, like, recordMaker } from './records.js'
 
 /** Registers the session checks, in order. */
-export function addSessionChecks({
-  sec,
-  advance,
-  unique,
-  times,
-  check,
-  sessionCheck,
-}: SessionCheckKit): void {
-  // Session records back the "signed-in devices" list and "sign out other devices": a record a
-  // store loses (a lost concurrent save, a record forgotten early) is a device that survives
-  // "sign out other devices"; a record one user can see or touch under another's subject leaks a
-  // session; a touch that brings back a deleted record shows a signed-out device again.
-  const record = (subject: string, overrides: Partial<SessionRecord> = {}): SessionRecord => {
-    const at = Math.floor(sec()) + 0.123
-    return {
-      id: unique('fid'),
-      subject,
-      createdAt: at,
-      lastUsedAt: at,
-      expiresAt: Math.floor(sec()) + 600,
-      userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0',
-      address: '2001:db8:1:2::/64',
-      ...overrides,
-    }
-  }
-  // Times are compared to the millisecond: cutoffs ("log out everywhere") are.
-  const like = (r: SessionRecord) => ({
-    ...r,
-    createdAt: expect.closeTo(r.createdAt, 3),
-    lastUsedAt: expect.closeTo(r.lastUsedAt, 3),
-    expiresAt: expect.closeTo(r.expiresAt, 3),
-  })
-  const byId = (a: SessionRecord, b: SessionRecord) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+export function addSessionChecks(kit: CheckKit): void {
+  addShapeChecks(kit)
+  addBasicChecks(kit)
+  addConcurrencyAndExpiryChecks(kit)
+}
+
+/** Which optional methods go together: checked on every store. */
+function addShapeChecks({ check }: CheckKit): void {
   check('implements all four session methods or none', async (store) => {
     const present = SESSION_STORE_METHODS.filter((name) => typeof store[name] === 'function')
     expect([0, SESSION_STORE_METHODS.length]).toContain(present.length)
   })
+  // The core falls back to a listing without getSession / deleteSessions, and to isRevoked, hit
+  // and consume without spendRefresh — but an extra without what it extends is a store half-built.
+  check(
+    'has getSession and deleteSessions only with the four session methods, spentGeneration only with spendRefresh',
+    async (store) => {
+      const sessions = SESSION_STORE_METHODS.every((name) => typeof store[name] === 'function')
+      for (const name of ['getSession', 'deleteSessions'] as const)
+        if (typeof store[name] === 'function') expect(sessions, name).toBe(true)
+      if (typeof store.spentGeneration === 'function') expect(typeof store.spendRefresh).toBe('function')
+    },
+  )
+}
+
+// Session records back the "signed-in devices" list and "sign out other devices": a record a
+// store loses (a lost concurrent save, a record forgotten early) is a device that survives
+// "sign out other devices"; a record one user can see or touch under another's subject leaks a
+// session; a touch that brings back a deleted record shows a signed-out device again.
+function addBasicChecks(kit: CheckKit): void {
+  const { sec, unique, sessionCheck } = kit
+  const record = recordMaker(kit)
   sessionCheck('saves and lists records with every field as given', async (store) => {
     const subject = unique('user')
     const a = record(subject)
@@ -134,6 +106,12 @@ export function addSessionChecks({
     await store.saveSession(record(subject, { expiresAt: Math.floor(sec()) - 10 }))
     expect(await store.listSessions(subject)).toEqual([])
   })
+}
+
+/** Any characters, concurrent saves, a touch racing a delete, and expiry. */
+function addConcurrencyAndExpiryChecks(kit: CheckKit): void {
+  const { sec, advance, unique, times, sessionCheck } = kit
+  const record = recordMaker(kit)
   sessionCheck('accepts ids, subjects and user agents with any characters', async (store) => {
     const subject = `user:{${unique('s')}}@example.com \u00e9`
     const r = record(subject, {

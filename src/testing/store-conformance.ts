@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { SESSION_STORE_METHODS, type SessionStore, type TokenStore } from '../stores/types.js'
+import type { TokenStore } from '../stores/types.js'
+import { type CheckKit, type ConformanceCheck, checkKit, missingParts, type StorePart } from './kit.js'
+import { addPageChecks } from './page-checks.js'
+import { addRefreshChecks } from './refresh-checks.js'
+import { addSessionCapChecks } from './session-cap-checks.js'
 import { addSessionChecks } from './session-checks.js'
+
+export { type ConformanceCheck, keepsSessions } from './kit.js'
 
 /** Options of {@link runTokenStoreConformance}. */
 export interface ConformanceOptions {
@@ -17,41 +23,20 @@ export interface ConformanceOptions {
   /** Called after each test with the store it used (close clients, flush keys). */
   cleanup?: (store: TokenStore) => void | Promise<void>
   /**
-   * The optional "sessions" section (session records: `saveSession`, `touchSession`,
-   * `listSessions`, `deleteSession`). Default: run it when the store has the methods, skip it
-   * when it has none. `true`: the store must have them (the section fails otherwise); `false`:
-   * skip the section.
+   * The optional "sessions" sections (session records: `saveSession`, `touchSession`,
+   * `listSessions`, `deleteSession`; with them `maxPerSubject`, pages, and `getSession` and
+   * `deleteSessions` where the store has them). Default: run them when the store has the four
+   * methods, skip them when it has none. `true`: the store must have them (the sections fail
+   * otherwise); `false`: skip the sections.
    */
   sessions?: boolean
+  /**
+   * The optional "spendRefresh" section (`spendRefresh` and `spentGeneration`). Default: run each
+   * check when the store has the method, skip it otherwise. `true`: the store must have both;
+   * `false`: skip the section.
+   */
+  spendRefresh?: boolean
 }
-
-/**
- * One behaviour the suite checks. Internal: `runTokenStoreConformance` turns each into a vitest
- * test, and tokenward's own tests run them against deliberately broken stores to prove that each
- * one catches the bug it is named for.
- *
- * @internal
- */
-export interface ConformanceCheck {
-  group: string
-  name: string
-  /** Waits for entries to expire (in real time unless `advanceTime` is given). */
-  waits: boolean
-  /** A check of the optional sessions section: it passes at once on a store that keeps no records. */
-  sessions: boolean
-  run: (store: TokenStore) => Promise<void>
-}
-
-/** True when `store` has all four session methods (the optional sessions section applies). */
-export function keepsSessions(store: TokenStore): store is TokenStore & SessionStore {
-  return SESSION_STORE_METHODS.every((name) => typeof store[name] === 'function')
-}
-
-let counter = 0
-const unique = (label: string) =>
-  `${label}-${Date.now().toString(36)}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2)}`
-
-const times = <T>(n: number, fn: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => fn(i))
 
 /**
  * The checks behind {@link runTokenStoreConformance}, in order, without vitest's `describe`/`it`.
@@ -66,35 +51,29 @@ export function conformanceChecks(
   options: Pick<ConformanceOptions, 'advanceTime' | 'now'> = {},
 ): ConformanceCheck[] {
   const now = options.now ?? Date.now
-  const sec = () => now() / 1000
-  const advance = async (ms: number) => {
-    if (options.advanceTime) await options.advanceTime(ms)
-    else await new Promise((resolve) => setTimeout(resolve, ms))
-  }
   const checks: ConformanceCheck[] = []
-  let group = ''
-  // Every check that waits for expiry sits in one group, so that in real time they run side by side.
-  const check = (name: string, run: ConformanceCheck['run'], waits = false) => {
-    checks.push({ group: waits ? 'expiry' : group, name, waits, sessions: false, run })
-  }
-  // A check of the optional sessions section: nothing to check on a store that keeps no records.
-  const sessionCheck = (
-    name: string,
-    run: (store: TokenStore & SessionStore) => Promise<void>,
-    waits = false,
-  ) => {
-    checks.push({
-      group: waits ? 'expiry' : group,
-      name,
-      waits,
-      sessions: true,
-      run: async (store) => {
-        if (keepsSessions(store)) await run(store)
-      },
-    })
-  }
+  const kit = checkKit(checks, {
+    now,
+    advance: async (ms) => {
+      if (options.advanceTime) await options.advanceTime(ms)
+      else await new Promise((resolve) => setTimeout(resolve, ms))
+    },
+  })
+  addRevokeChecks(kit)
+  addConsumeChecks(kit)
+  addCutoffChecks(kit)
+  addHitChecks(kit)
+  kit.group('sessions')
+  addSessionChecks(kit)
+  addSessionCapChecks(kit)
+  addPageChecks(kit)
+  addRefreshChecks(kit)
+  return checks
+}
 
-  group = 'revoke / isRevoked'
+/** Revocation by id, family and subject: `revoke` and `isRevoked`. */
+function addRevokeChecks({ sec, advance, unique, check, group }: CheckKit) {
+  group('revoke / isRevoked')
   check('reports a revoked id and only that id', async (store) => {
     const a = unique('a')
     await store.revoke(a, sec() + 600)
@@ -137,8 +116,11 @@ export function conformanceChecks(
     await store.revoke(a, sec() - 10)
     expect(await store.isRevoked([a])).toBe(false)
   })
+}
 
-  group = 'consume'
+/** Atomic first use: `consume`. */
+function addConsumeChecks({ sec, advance, unique, times, check, group }: CheckKit) {
+  group('consume')
   check('is true once, then false', async (store) => {
     const id = unique('rt')
     expect(await store.consume(id, sec() + 600)).toBe(true)
@@ -178,8 +160,11 @@ export function conformanceChecks(
     },
     true,
   )
+}
 
-  group = 'setCutoff / getCutoff'
+/** Subject cutoffs ("log out everywhere"): `setCutoff`, `getCutoff` and the check. */
+function addCutoffChecks({ sec, advance, unique, check, group }: CheckKit) {
+  group('setCutoff / getCutoff')
   check(
     'revokes tokens issued at or before the cutoff, not after, and only for that subject',
     async (store) => {
@@ -230,12 +215,15 @@ export function conformanceChecks(
     },
     true,
   )
+}
 
+/** Atomic counting: `hit`. */
+function addHitChecks({ advance, unique, times, check, group }: CheckKit) {
   // The login rate limit reserves an attempt with hit(key, window, 1) BEFORE it checks the
   // password, and refuses when the returned count is over the limit. That is only safe when each
   // concurrent caller gets its own count: a store that increments and then reads (or reads, then
   // writes) lets a burst of parallel guesses all see "under the limit".
-  group = 'hit'
+  group('hit')
   check('counts hits in a window; cost 0 only reads', async (store) => {
     const key = unique('login')
     expect(await store.hit(key, 60, 0)).toBe(0)
@@ -297,10 +285,6 @@ export function conformanceChecks(
     },
     true,
   )
-
-  group = 'sessions'
-  addSessionChecks({ sec, advance, unique, times, check, sessionCheck })
-  return checks
 }
 
 /**
@@ -310,8 +294,12 @@ export function conformanceChecks(
  * wins), atomic counting (`hit`: 50 concurrent hits get exactly the counts 1 to 50), reads that
  * create nothing, and revocation by id, family and subject cutoff. A store that keeps session
  * records (`saveSession`, `touchSession`, `listSessions`, `deleteSession`) is held to the optional
- * "sessions" section too: records kept per subject, expiring, never lost to a concurrent save, never
- * brought back by a touch racing a delete; a store without them skips it.
+ * "sessions" sections too: records kept per subject, expiring, never lost to a concurrent save, never
+ * brought back by a touch racing a delete; `maxPerSubject` ending exactly the oldest past the cap,
+ * revoked first, under 50 concurrent saves; pages newest first; `getSession` and `deleteSessions`.
+ * A store with `spendRefresh` is held to its section: rotate, retry, reused and revoked exactly as
+ * specified, one `rotate` of 50 concurrent presentations, a state never shortened, the session
+ * touch. Each optional section is skipped on a store without its methods.
  *
  * @example
  * ```ts
@@ -326,23 +314,32 @@ export function runTokenStoreConformance(
   makeStore: () => TokenStore | Promise<TokenStore>,
   options: ConformanceOptions = {},
 ): void {
+  /** Whether the options demand `part` (a store without it then fails instead of skipping). */
+  const demanded = (part: StorePart) =>
+    part === 'sessions'
+      ? options.sessions === true
+      : (part === 'spendRefresh' || part === 'spentGeneration') && options.spendRefresh === true
   const withStore = (check: ConformanceCheck) => async (context: { skip: (note?: string) => never }) => {
     const store = await makeStore()
     try {
-      if (check.sessions && !keepsSessions(store)) {
-        if (options.sessions === true)
-          throw new Error(
-            `the store lacks ${SESSION_STORE_METHODS.filter((m) => typeof store[m] !== 'function').join(', ')} ` +
-              '(the sessions option of runTokenStoreConformance is true)',
-          )
-        context.skip('the store keeps no session records (optional)')
-      }
+      const missing = missingParts(store, check.requires)
+      const required = missing.filter(demanded)
+      if (required.length > 0)
+        throw new Error(
+          `the store lacks ${required.map((part) => (part === 'sessions' ? 'the session methods' : part)).join(', ')} ` +
+            '(required by the options of runTokenStoreConformance)',
+        )
+      if (missing.length > 0) context.skip(`the store has no ${missing.join(', ')} (optional)`)
       await check.run(store)
     } finally {
       await options.cleanup?.(store)
     }
   }
-  const checks = conformanceChecks(options).filter((c) => !c.sessions || options.sessions !== false)
+  const skipped = (c: ConformanceCheck) =>
+    (c.sessions && options.sessions === false) ||
+    (options.spendRefresh === false &&
+      c.requires.some((p) => p === 'spendRefresh' || p === 'spentGeneration'))
+  const checks = conformanceChecks(options).filter((c) => !skipped(c))
   const groups = [...new Set(checks.map((c) => c.group))]
 
   describe(options.name ?? 'TokenStore conformance', () => {

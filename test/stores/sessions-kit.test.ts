@@ -7,6 +7,7 @@ import { memoryStore } from '../../src/index.js'
 import type { SessionRecord, TokenStore } from '../../src/stores/types.js'
 import { runTokenStoreConformance } from '../../src/testing/index.js'
 import { conformanceChecks, keepsSessions } from '../../src/testing/store-conformance.js'
+import { pageOf } from './kit-sketch.js'
 
 type Flaw =
   | 'save reads the list, then writes it back'
@@ -42,8 +43,10 @@ function sketchStore(now: () => number, flaws: ReadonlySet<Flaw> = new Set()): T
     const next = [...list.filter((r) => r.id !== record.id), { ...record }]
     lists.set(record.subject, next)
   }
+  // The rest of the TokenStore is a memoryStore's, without its own session and refresh extras.
+  const { getSession, deleteSessions, spendRefresh, spentGeneration, ...base } = memoryStore({ now })
   return {
-    ...memoryStore({ now }),
+    ...base,
     async saveSession(record) {
       if (!alive(record)) return
       if (flaws.has('save reads the list, then writes it back')) {
@@ -84,11 +87,12 @@ function sketchStore(now: () => number, flaws: ReadonlySet<Flaw> = new Set()): T
       list[i] = change(list[i]!)
       return true
     },
-    async listSessions(subject) {
+    async listSessions(subject, page) {
       await roundTrip()
-      return listOf(subject)
+      const records = listOf(subject)
         .filter((r) => flaws.has('list returns expired records') || alive(r))
         .map((r) => ({ ...r }))
+      return page ? pageOf(records, page) : records
     },
     async deleteSession(subject, id) {
       await roundTrip()
@@ -149,9 +153,16 @@ describe('runTokenStoreConformance, sessions section (the kit itself)', () => {
     ],
     [
       'records never expire',
-      ['keeps nothing for a record whose expiry has passed', 'forgets a record once its expiresAt passes'],
+      [
+        'keeps nothing for a record whose expiry has passed',
+        'forgets a record once its expiresAt passes',
+        'listSessions with a page: never an expired record',
+      ],
     ],
-    ['list returns expired records', ['forgets a record once its expiresAt passes']],
+    [
+      'list returns expired records',
+      ['forgets a record once its expiresAt passes', 'listSessions with a page: never an expired record'],
+    ],
   ]
   for (const [flaw, expected] of cases) {
     it(`catches a store whose ${flaw}`, async () => {
@@ -160,7 +171,8 @@ describe('runTokenStoreConformance, sessions section (the kit itself)', () => {
   }
 
   it('passes at once on a store that keeps no session records', async () => {
-    const { saveSession, touchSession, listSessions, deleteSession, ...plain } = memoryStore()
+    const { saveSession, touchSession, listSessions, deleteSession, getSession, deleteSessions, ...plain } =
+      memoryStore()
     expect(keepsSessions(plain)).toBe(false)
     const checks = conformanceChecks().filter((c) => c.sessions)
     expect(checks.length).toBeGreaterThan(8)
@@ -174,7 +186,14 @@ describe('runTokenStoreConformance, sessions section (the kit itself)', () => {
   it('puts the session checks that wait for expiry in the expiry group', () => {
     const checks = conformanceChecks().filter((c) => c.sessions)
     expect(checks.filter((c) => c.waits).every((c) => c.group === 'expiry')).toBe(true)
-    expect(checks.filter((c) => !c.waits).every((c) => c.group === 'sessions')).toBe(true)
+    expect(new Set(checks.filter((c) => !c.waits).map((c) => c.group))).toEqual(
+      new Set([
+        'sessions',
+        'sessions: maxPerSubject',
+        'sessions: pages, getSession, deleteSessions',
+        'spendRefresh / spentGeneration',
+      ]),
+    )
   })
 })
 
@@ -182,9 +201,8 @@ describe('runTokenStoreConformance, sessions section (the kit itself)', () => {
 let now = Date.UTC(2026, 0, 1)
 runTokenStoreConformance(
   () => {
-    const { saveSession, touchSession, listSessions, deleteSession, ...plain } = memoryStore({
-      now: () => now,
-    })
+    const { saveSession, touchSession, listSessions, deleteSession, getSession, deleteSessions, ...plain } =
+      memoryStore({ now: () => now })
     return plain
   },
   {

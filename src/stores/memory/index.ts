@@ -1,4 +1,7 @@
 import type { CutoffCheck, TokenStore } from '../types.js'
+import { boundedGroup, boundOption, liveEntry } from './bounds.js'
+import { memoryRefresh } from './refresh.js'
+import { securityEntries } from './security.js'
 import { memorySessions } from './sessions.js'
 
 /**
@@ -14,7 +17,8 @@ export interface MemoryStoreOptions {
   /**
    * Most entries held at once (default 100 000), split in two bounds that never borrow from each
    * other: `maxCounters` for login rate-limit counters, the rest (`maxEntries − maxCounters`) for
-   * revocations, spent-token marks and subject cutoffs.
+   * revocations, spent-token marks, subject cutoffs and the spend state of each refresh-token
+   * family (one per session, however often it rotates).
    *
    * A full store first drops what has expired. It never drops a live entry to make room: forgetting
    * a revocation would make a revoked token valid again, forgetting a spent refresh-token mark would
@@ -31,6 +35,15 @@ export interface MemoryStoreOptions {
    */
   maxCounters?: number
   /**
+   * Most DPoP proof ids held at once (default a fifth of `maxEntries`, at least 1): a bound of
+   * their own, on top of `maxEntries`. A proof id is remembered until the proof could no longer be
+   * accepted, so that it is never accepted twice (RFC 9449 §11.1); proofs come from clients before
+   * they are authenticated, so a flood of them must never take the room of a revocation or a spent
+   * mark. When they are all live, a request with a new proof is refused (503) rather than any proof
+   * id forgotten (a forgotten one could be replayed).
+   */
+  maxProofs?: number
+  /**
    * Most session records held at once (default a fifth of `maxEntries`, at least 1): a bound of
    * their own, on top of `maxEntries`, so logins never take the room of a revocation. When they
    * are all live, a login is refused (503) rather than any record forgotten — a forgotten record
@@ -43,13 +56,34 @@ export interface MemoryStoreOptions {
   sweepIntervalMs?: number
 }
 
+/** The core's DPoP proof ids (`consume('dpop:<jkt>:<jti>', …)`, core/dpop.ts) go to their own bound. */
+const PROOF_PREFIX = 'dpop:'
+
+/** The bound of each kind of entry, checked once at construction. */
+function boundsOf(options: MemoryStoreOptions) {
+  const maxEntries = boundOption(options.maxEntries ?? 100_000, 'maxEntries', 2)
+  const fifth = Math.max(1, Math.floor(maxEntries / 5))
+  const maxCounters = options.maxCounters ?? fifth
+  if (!Number.isInteger(maxCounters) || maxCounters < 1 || maxCounters >= maxEntries)
+    throw new TypeError('tokenward: maxCounters must be an integer from 1 to maxEntries − 1')
+  return {
+    security: maxEntries - maxCounters,
+    counters: maxCounters,
+    proofs: boundOption(options.maxProofs ?? fifth, 'maxProofs', 1),
+    sessions: boundOption(options.maxSessions ?? fifth, 'maxSessions', 1),
+  }
+}
+
 /**
  * The in-process {@link TokenStore}: the default when `createAuth` is given no store. Bounded,
- * sweeps expired entries, atomic `consume` and `hit` (JavaScript runs each in one turn). Right for
- * a single process; several servers need a shared store such as `tokenward/redis`. When full of
- * live entries it refuses new ones (fails closed) rather than forget any: see
- * {@link MemoryStoreOptions.maxEntries}. Keeps session records too (`listSessions`), within
- * {@link MemoryStoreOptions.maxSessions}.
+ * sweeps expired entries, atomic `consume`, `hit` and `spendRefresh` (JavaScript runs each in one
+ * turn). Right for a single process; several servers need a shared store such as
+ * `tokenward/redis`. Each kind of entry has a bound of its own — revocations and spent marks,
+ * rate-limit counters ({@link MemoryStoreOptions.maxCounters}), DPoP proof ids
+ * ({@link MemoryStoreOptions.maxProofs}), session records ({@link MemoryStoreOptions.maxSessions})
+ * — and a full one refuses new entries (fails closed) rather than forget any: see
+ * {@link MemoryStoreOptions.maxEntries}. Keeps session records (`listSessions`), capped per subject
+ * at save when the core asks (`maxSessionsPerUser`: the oldest is revoked, then forgotten).
  *
  * @example
  * ```ts
@@ -62,16 +96,7 @@ export interface MemoryStoreOptions {
  * ```
  */
 export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { readonly size: number } {
-  const maxEntries = options.maxEntries ?? 100_000
-  if (!Number.isInteger(maxEntries) || maxEntries < 2)
-    throw new TypeError('tokenward: maxEntries must be an integer of at least 2')
-  const maxCounters = options.maxCounters ?? Math.max(1, Math.floor(maxEntries / 5))
-  if (!Number.isInteger(maxCounters) || maxCounters < 1 || maxCounters >= maxEntries)
-    throw new TypeError('tokenward: maxCounters must be an integer from 1 to maxEntries − 1')
-  const maxSecurity = maxEntries - maxCounters
-  const maxSessions = options.maxSessions ?? Math.max(1, Math.floor(maxEntries / 5))
-  if (!Number.isInteger(maxSessions) || maxSessions < 1)
-    throw new TypeError('tokenward: maxSessions must be an integer of at least 1')
+  const bounds = boundsOf(options)
   const now = options.now ?? Date.now
   const sweepIntervalMs = options.sweepIntervalMs ?? 60_000
   // Nothing at construction: a Workers runtime refuses a timer at a module's top level, where a
@@ -86,161 +111,104 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
     }
     return now()
   }
-  const sessions = memorySessions(clock, maxSessions)
-  // One map per kind, keyed by the id (or subject, or counter key) itself: a revocation check is
-  // two or three lookups with no key built. Token ids are 128-bit random, so they need no
-  // subject to be told apart; the subject argument only matters to stores that shard by it.
-  const revoked = new Map<string, number>() // id → expiry (epoch ms)
-  const spent = new Map<string, number>() // id → expiry (epoch ms)
-  const cutoffs = new Map<string, { exp: number; at: number }>() // subject → cutoff
-  const counters = new Map<string, { exp: number; count: number }>() // key → window counter
-  const securityMaps = [revoked, spent, cutoffs] as Map<string, number | { exp: number }>[]
-  const counterMaps = [counters] as Map<string, number | { exp: number }>[]
-  const securitySize = () => revoked.size + spent.size + cutoffs.size
-  const size = () => securitySize() + counters.size
-
-  const expiryOf = (value: number | { exp: number }) => (typeof value === 'number' ? value : value.exp)
-
-  /** The entry under `key` unless it has expired (then it is dropped). */
-  const live = <V extends number | { exp: number }>(
-    map: Map<string, V>,
-    key: string,
-    t: number,
-  ): V | undefined => {
-    const value = map.get(key)
-    if (value === undefined) return undefined
-    if (expiryOf(value) <= t) {
-      map.delete(key)
-      return undefined
-    }
-    return value
-  }
-
-  /** Drops the expired entries of `maps`; returns the soonest expiry among those left. */
-  const sweepMaps = (maps: Map<string, number | { exp: number }>[], t: number) => {
-    let soonest = Number.POSITIVE_INFINITY
-    for (const map of maps)
-      for (const [key, value] of map) {
-        const exp = expiryOf(value)
-        if (exp <= t) map.delete(key)
-        else if (exp < soonest) soonest = exp
-      }
-    return soonest
-  }
-  const sweep = () => {
+  const security = securityEntries(bounds.security)
+  const sessions = memorySessions(clock, bounds.sessions, security)
+  const counters = new Map<string, { exp: number; count: number }>()
+  const counterGroup = boundedGroup([counters], bounds.counters, () =>
+    full(
+      'rate-limit counter',
+      counters.size,
+      `maxCounters = ${bounds.counters}`,
+      'reset another key’s limit',
+    ),
+  )
+  const proofs = new Map<string, number>()
+  const proofGroup = boundedGroup([proofs], bounds.proofs, () =>
+    full('DPoP proof id', proofs.size, `maxProofs = ${bounds.proofs}`, 'forget one (it could be replayed)'),
+  )
+  function sweep() {
     const t = now()
-    sweepMaps(securityMaps, t)
-    sweepMaps(counterMaps, t)
-    sessions.sweep(t)
+    for (const group of [security, counterGroup, proofGroup, sessions]) group.sweep(t)
   }
-
-  /**
-   * Makes room for one new entry in a bounded group, or throws. A full group is swept once; while
-   * it stays full of live entries nothing in it can expire before `nextExpiry`, so until then a
-   * refusal costs no sweep (a flood of writes to a full store stays cheap).
-   */
-  const room = (
-    maps: Map<string, number | { exp: number }>[],
-    used: () => number,
-    max: number,
-    full: () => Error,
-  ) => {
-    let nextExpiry = 0
-    return (t: number) => {
-      if (used() >= max) {
-        if (t >= nextExpiry) nextExpiry = sweepMaps(maps, t)
-        if (used() >= max) throw full()
-      }
-      // Room: the entry about to be added may expire sooner than anything the last sweep saw.
-      nextExpiry = 0
-    }
-  }
-  const securityRoom = room(
-    securityMaps,
-    securitySize,
-    maxSecurity,
-    () =>
-      new Error(
-        `tokenward: memoryStore is full: ${securitySize()} live revocations, spent-token marks and ` +
-          `subject cutoffs (the bound is maxEntries − maxCounters = ${maxSecurity}). It refuses the ` +
-          'write rather than forget one early (a revoked token would become valid again); raise ' +
-          'maxEntries, or use a shared store such as tokenward/redis.',
-      ),
-  )
-  const counterRoom = room(
-    counterMaps,
-    () => counters.size,
-    maxCounters,
-    () =>
-      new Error(
-        `tokenward: memoryStore has no room for another rate-limit counter: ${counters.size} live ` +
-          `counters (maxCounters = ${maxCounters}). It refuses rather than reset another key's ` +
-          'limit; raise maxCounters, or shorten the rate-limit window.',
-      ),
-  )
 
   return {
     get size() {
-      return size()
+      return security.size() + counters.size
     },
-    async revoke(id, expiresAt) {
-      const t = clock()
-      const exp = Math.max(expiresAt * 1000, live(revoked, id, t) ?? 0)
-      if (exp <= t) return
-      if (!revoked.has(id)) securityRoom(t)
-      revoked.set(id, exp)
-    },
-    // Synchronous on purpose (TokenStore allows it): it runs on every authenticated request.
-    isRevoked(ids, cutoff?: CutoffCheck): boolean {
-      const t = clock()
-      for (let i = 0; i < ids.length; i++) if (live(revoked, ids[i]!, t) !== undefined) return true
-      if (cutoff !== undefined && cutoffs.size > 0) {
-        const entry = live(cutoffs, cutoff.subject, t)
-        if (entry !== undefined && cutoff.issuedAt <= entry.at) return true
-      }
-      return false
-    },
+    ...securityMethods(clock, security),
     async consume(id, expiresAt) {
       const t = clock()
-      if (live(spent, id, t) !== undefined) return false
-      securityRoom(t)
+      // Proof ids (RFC 9449) come from clients not yet authenticated: a flood of them fills their
+      // own bound, never the room of a revocation or a spent refresh token (issue 22, M3).
+      const [map, group] = id.startsWith(PROOF_PREFIX) ? [proofs, proofGroup] : [security.spent, security]
+      if (liveEntry(map, id, t) !== undefined) return false
+      group.room(t)
       // An already-expired id is still "used once": remember it briefly so a replay in the same
       // instant is refused too.
-      spent.set(id, Math.max(expiresAt * 1000, t + 1000))
+      map.set(id, Math.max(expiresAt * 1000, t + 1000))
       return true
-    },
-    async setCutoff(subject, at, expiresAt) {
-      const t = clock()
-      const prev = live(cutoffs, subject, t)
-      if (prev === undefined) securityRoom(t)
-      cutoffs.set(subject, {
-        exp: Math.max(expiresAt * 1000, prev?.exp ?? 0),
-        at: Math.max(at, prev?.at ?? Number.NEGATIVE_INFINITY),
-      })
-    },
-    async getCutoff(subject) {
-      return live(cutoffs, subject, clock())?.at ?? null
     },
     async hit(key, windowSeconds, cost = 1) {
       const t = clock()
-      const entry = live(counters, key, t)
+      const entry = liveEntry(counters, key, t)
       if (entry === undefined) {
         // A read or a give-back creates nothing: it must not start a window, nor take room.
         if (cost <= 0) return 0
-        counterRoom(t)
+        counterGroup.room(t)
         counters.set(key, { exp: t + windowSeconds * 1000, count: cost })
         return cost
       }
       entry.count = Math.max(0, entry.count + cost)
       return entry.count
     },
+    ...memoryRefresh(clock, security, sessions),
     saveSession: sessions.saveSession,
     touchSession: sessions.touchSession,
     listSessions: sessions.listSessions,
     deleteSession: sessions.deleteSession,
+    getSession: sessions.getSession,
+    deleteSessions: sessions.deleteSessions,
     async close() {
       closed = true
       if (timer !== undefined) clearInterval(timer)
+    },
+  }
+}
+
+/** The error of a full bound: what is full, and why the store refuses rather than make room. */
+function full(kind: string, held: number, bound: string, instead: string): Error {
+  return new Error(
+    `tokenward: memoryStore has no room for another ${kind}: ${held} live (${bound}). It refuses ` +
+      `rather than ${instead}; raise the bound, or use a shared store such as tokenward/redis.`,
+  )
+}
+
+/** Revocations and cutoffs: `revoke`, `isRevoked`, `setCutoff`, `getCutoff` over the security group. */
+function securityMethods(clock: () => number, security: ReturnType<typeof securityEntries>) {
+  const { cutoffs } = security
+  return {
+    async revoke(id: string, expiresAt: number) {
+      const t = clock()
+      const exp = expiresAt * 1000
+      if (Math.max(exp, liveEntry(security.revoked, id, t) ?? 0) <= t) return
+      if (!security.revoked.has(id)) security.room(t)
+      security.putRevocation(id, exp, t)
+    },
+    // Synchronous on purpose (TokenStore allows it): it runs on every authenticated request.
+    isRevoked(ids: readonly string[], cutoff?: CutoffCheck): boolean {
+      return security.isRevoked(ids, cutoff, clock())
+    },
+    async setCutoff(subject: string, at: number, expiresAt: number) {
+      const t = clock()
+      const prev = liveEntry(cutoffs, subject, t)
+      if (prev === undefined) security.room(t)
+      cutoffs.set(subject, {
+        exp: Math.max(expiresAt * 1000, prev?.exp ?? 0),
+        at: Math.max(at, prev?.at ?? Number.NEGATIVE_INFINITY),
+      })
+    },
+    async getCutoff(subject: string) {
+      return liveEntry(cutoffs, subject, clock())?.at ?? null
     },
   }
 }

@@ -1,0 +1,71 @@
+/**
+ * `spendRefresh` and `spentGeneration` of `memoryStore()`: one refresh-token presentation decided
+ * in one synchronous step (so atomic: JavaScript runs it in one turn). The family's spend state is
+ * ONE entry of the security group per session, however often it rotates — a refresh loop of one
+ * account does not grow the store.
+ */
+import type { RefreshSpend, SpendVerdict, TokenStore } from '../types.js'
+import { liveEntry } from './bounds.js'
+import type { SecurityEntries } from './security.js'
+import type { MemorySessions } from './sessions.js'
+
+/** A presentation the store cannot decide on is a failure (503), never a verdict. */
+function checkSpend(spend: RefreshSpend): void {
+  const { generation, now, expiresAt, graceSeconds, graceRetries } = spend
+  if (!Number.isSafeInteger(generation) || generation < 0)
+    throw new TypeError('tokenward: spendRefresh generation must be an integer of at least 0')
+  if (![now, expiresAt, graceSeconds, graceRetries].every(Number.isFinite))
+    throw new TypeError(
+      'tokenward: spendRefresh now, expiresAt, graceSeconds and graceRetries must be finite',
+    )
+}
+
+/**
+ * The two refresh methods over the store's security group and session records.
+ *
+ * @example
+ * ```ts
+ * const { spendRefresh } = memoryRefresh(Date.now, security, sessions)
+ * await spendRefresh({ family, generation: 0, subject, ids: [jti, family], … }) // 'rotate'
+ * ```
+ */
+export function memoryRefresh(
+  now: () => number,
+  security: SecurityEntries,
+  sessions: MemorySessions,
+): Required<Pick<TokenStore, 'spendRefresh' | 'spentGeneration'>> {
+  const { families } = security
+  const decide = (spend: RefreshSpend): SpendVerdict => {
+    checkSpend(spend)
+    const t = now()
+    const { family, generation, subject } = spend
+    if (security.isRevoked(spend.ids, { subject, issuedAt: spend.issuedAt }, t)) return 'revoked'
+    const state = liveEntry(families, family, t)
+    // Like consume: an already-expired successor still leaves the state for a moment.
+    const exp = Math.max(spend.expiresAt * 1000, t + 1000)
+    let verdict: SpendVerdict
+    if (state === undefined || generation > state.generation) {
+      if (state === undefined) security.room(t)
+      families.set(family, { exp: Math.max(exp, state?.exp ?? 0), generation, first: spend.now, retries: 0 })
+      verdict = 'rotate'
+    } else if (
+      generation === state.generation &&
+      spend.now - state.first < spend.graceSeconds * 1000 &&
+      state.retries < spend.graceRetries
+    ) {
+      state.retries++
+      state.exp = Math.max(state.exp, exp)
+      verdict = 'retry'
+    } else return 'reused'
+    if (spend.touch) sessions.touch(subject, family, spend.touch.lastUsedAt, spend.touch.expiresAt, t)
+    return verdict
+  }
+  return {
+    async spendRefresh(spend) {
+      return decide(spend)
+    },
+    async spentGeneration(family) {
+      return liveEntry(families, family, now())?.generation ?? null
+    },
+  }
+}
