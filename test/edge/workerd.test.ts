@@ -51,10 +51,12 @@ async function inWorkerd(path: string, requests: [string, RequestInit?][]): Prom
 }
 
 describe('workerd (Cloudflare Workers runtime)', () => {
-  it('starts a Worker that calls createAuth at its top level (default memoryStore, no timer until first use)', async () => {
+  it('starts a Worker that calls createAuth at its top level (default memoryStore, no timer until first use; a remote JWK Set, not fetched)', async () => {
     const path = await bundle(
       `import { createAuth } from 'tokenward'
        const auth = createAuth({ secret: 'workerd-test-secret-at-least-32-bytes!!', reuseGrace: 0 })
+       // Verify-only from a remote JWK Set: nothing is fetched before the first token.
+       createAuth({ jwks: 'https://issuer.example/.well-known/jwks.json', issuer: 'https://issuer.example', audience: 'api' })
        export default {
          async fetch() {
            const pair = await auth.issueTokens({ sub: 'u1' })
