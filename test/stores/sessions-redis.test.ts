@@ -86,6 +86,33 @@ describe.skipIf(!url)('redisStore session records', () => {
     expect(await client.hLen(records)).toBe(3)
   })
 
+  it('prunes at most 100 expired records per call, so no script grows with a subject’s records', async () => {
+    await ready
+    let now = Date.now()
+    const prefix = `tw-sessions:${runId}:batch:`
+    const store = redisStore({ client, prefix, onWarning: quiet, now: () => now })
+    const t = now / 1000
+    const record = (id: string, expiresAt: number): SessionRecord => ({
+      id,
+      subject: 'erin',
+      createdAt: t,
+      lastUsedAt: t,
+      expiresAt,
+      userAgent: null,
+      address: null,
+    })
+    await Promise.all(Array.from({ length: 250 }, (_, i) => store.saveSession!(record(`old-${i}`, t + 30))))
+    const index = ((await client.keys(`${prefix}*:si:erin`)) as string[])[0]!
+    expect(await client.zCard(index)).toBe(250)
+    now += 60_000 // by the store's clock, all 250 have expired (Redis keeps the keys: their PXAT is later)
+    await store.saveSession!(record('new', t + 600))
+    expect(await client.zCard(index)).toBe(151)
+    expect((await store.listSessions!('erin')).map((r) => r.id)).toEqual(['new'])
+    expect(await client.zCard(index)).toBe(51)
+    expect(await store.listSessions!('erin', { limit: 5 })).toHaveLength(1)
+    expect(await client.zCard(index)).toBe(1)
+  })
+
   it('enforces a session revoked on one instance on every other, and lists it on none', async () => {
     await ready
     const prefix = `tw-sessions:${runId}:two:`
