@@ -65,35 +65,8 @@ export function redisSessions(deps: RedisSessionDeps): Required<SessionStore> {
     if (n !== 0 && n !== 1) throw unexpected(what, reply)
     return n === 1
   }
-  /** Records from a script's flat [JSON, lastUsedAt, expiry ms, …] reply. */
-  const recordsOf = (what: string, subject: string, reply: unknown): SessionRecord[] => {
-    if (!Array.isArray(reply) || reply.length % 3 !== 0) throw unexpected(what, reply)
-    const records: SessionRecord[] = []
-    for (let i = 0; i < reply.length; i += 3)
-      records.push(recordOf(what, subject, reply[i], reply[i + 1], reply[i + 2]))
-    return records
-  }
-  /** One record from a script's three values; a value it cannot read is a failure. */
-  const recordOf = (what: string, subject: string, data: unknown, used: unknown, score: unknown) => {
-    let fixed: Partial<SessionRecord>
-    try {
-      fixed = JSON.parse(toText(data)) as Partial<SessionRecord>
-    } catch {
-      throw unexpected(what, data)
-    }
-    const record: SessionRecord = {
-      id: String(fixed.id),
-      subject,
-      createdAt: Number(fixed.createdAt),
-      lastUsedAt: Number(toText(used)) || Number(fixed.createdAt),
-      expiresAt: Number(toText(score)) / 1000,
-      userAgent: typeof fixed.userAgent === 'string' ? fixed.userAgent : null,
-      address: typeof fixed.address === 'string' ? fixed.address : null,
-    }
-    if (typeof fixed.id !== 'string' || fixed.subject !== subject || !Number.isFinite(record.expiresAt))
-      throw unexpected(what, data)
-    return record
-  }
+  const recordsOf = (what: string, subject: string, reply: unknown) =>
+    recordsFrom(unexpected, what, subject, reply)
 
   return {
     async saveSession(record, options) {
@@ -149,4 +122,44 @@ export function redisSessions(deps: RedisSessionDeps): Required<SessionStore> {
       if (!Number.isInteger(Number(reply))) throw unexpected('UNLINK', reply)
     },
   }
+}
+
+type Unexpected = RedisSessionDeps['unexpected']
+
+/** Records from a script's flat [JSON, lastUsedAt, expiry ms, …] reply. */
+function recordsFrom(unexpected: Unexpected, what: string, subject: string, reply: unknown): SessionRecord[] {
+  if (!Array.isArray(reply) || reply.length % 3 !== 0) throw unexpected(what, reply)
+  const records: SessionRecord[] = []
+  for (let i = 0; i < reply.length; i += 3)
+    records.push(recordFrom(unexpected, what, subject, reply[i], reply[i + 1], reply[i + 2]))
+  return records
+}
+
+/** One record from a script's three values; a value it cannot read is a failure. */
+function recordFrom(
+  unexpected: Unexpected,
+  what: string,
+  subject: string,
+  data: unknown,
+  used: unknown,
+  score: unknown,
+): SessionRecord {
+  let fixed: Partial<SessionRecord>
+  try {
+    fixed = JSON.parse(toText(data)) as Partial<SessionRecord>
+  } catch {
+    throw unexpected(what, data)
+  }
+  const record: SessionRecord = {
+    id: String(fixed.id),
+    subject,
+    createdAt: Number(fixed.createdAt),
+    lastUsedAt: Number(toText(used)) || Number(fixed.createdAt),
+    expiresAt: Number(toText(score)) / 1000,
+    userAgent: typeof fixed.userAgent === 'string' ? fixed.userAgent : null,
+    address: typeof fixed.address === 'string' ? fixed.address : null,
+  }
+  if (typeof fixed.id !== 'string' || fixed.subject !== subject || !Number.isFinite(record.expiresAt))
+    throw unexpected(what, data)
+  return record
 }
