@@ -26,6 +26,8 @@ export const API = 'https://api.example.com'
 export const GRACE_MS = 10_000
 const GRACE_RETRIES = 2
 const ACCESS_TTL_S = 900
+/** Small, so logins past it (ending the oldest session) and the daily budget of such ends both happen. */
+export const CAP = 2
 const BACKEND = { id: 'backend', secret: 'backend-secret-0123456789' }
 const PASSWORDS: Record<string, string> = { ada: 'ada-password', bob: 'bob-password' }
 const USERS = ['ada', 'bob'] as const
@@ -37,6 +39,8 @@ export interface Instance {
   name: 'A' | 'B'
   auth: Auth
   routes: AuthRoutes
+  /** The same routes in cookie mode (session invariant S5). */
+  cookieRoutes: AuthRoutes
 }
 
 export interface Real {
@@ -80,13 +84,16 @@ export function instances(stores: { A: TokenStore; B: TokenStore }, clock: { now
       clients: { [BACKEND.id]: { secret: BACKEND.secret }, spa: {} },
       reuseGrace: `${GRACE_MS / 1000}s`,
       accessTokenTtl: `${ACCESS_TTL_S}s`,
+      maxSessionsPerUser: CAP,
     })
-    const routes = createAuthRoutes(auth, {
+    const options = {
       verifyCredentials: (username: string, password: string) =>
         PASSWORDS[username] === password ? { id: `u-${username}`, roles: ['user'] } : null,
-      rateLimit: false,
-    })
-    return { name, auth, routes }
+      rateLimit: false as const,
+    }
+    const routes = createAuthRoutes(auth, options)
+    const cookieRoutes = createAuthRoutes(auth, { ...options, cookies: true })
+    return { name, auth, routes, cookieRoutes }
   }
   return { A: make('A'), B: make('B') }
 }
@@ -120,6 +127,8 @@ export interface Session {
   /** Tokens the thief copied. */
   stolen: string[]
   stolenAccess: string[]
+  /** A browser session in cookie mode: its CSRF token (the tokens travel as cookies). */
+  csrf: string | undefined
 }
 
 export interface Model {
@@ -133,6 +142,8 @@ export interface Model {
   now: number
   /** Checks turned off by name (to show one counterexample at a time). */
   skip: ReadonlySet<string>
+  /** Sessions each user's logins ended (the cap), today. */
+  ended: Record<User, number>
 }
 
 export function initialModel(now: number, skip: ReadonlySet<string> = new Set()): Model {
@@ -143,6 +154,7 @@ export function initialModel(now: number, skip: ReadonlySet<string> = new Set())
     revokedAccess: new Set(),
     now,
     skip,
+    ended: { ada: 0, bob: 0 },
   }
 }
 
@@ -214,12 +226,21 @@ async function proof(key: ProofKey, now: number, htm: string, path: string, ath?
 const sha256 = async (text: string) =>
   Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))).toString('base64url')
 
+const COOKIE = { access: '__Host-tw_access', refresh: '__Secure-tw_refresh', csrf: '__Host-tw_csrf' }
+
 async function call(
   inst: Instance,
   path: string,
-  init: { body?: Record<string, string>; form?: boolean; headers?: Record<string, string>; method?: string },
+  init: {
+    body?: Record<string, string>
+    form?: boolean
+    headers?: Record<string, string>
+    method?: string
+    /** Through the cookie-mode routes. */
+    cookies?: boolean
+  },
 ) {
-  const { body, form = false, headers = {}, method = 'POST' } = init
+  const { body, form = false, headers = {}, method = 'POST', cookies = false } = init
   const request: AuthRouteRequest = {
     method,
     path,
@@ -233,9 +254,32 @@ async function call(
     address: '203.0.113.9',
     url: `${API}/auth${path}`,
   }
-  const res = await inst.routes.handle(request)
+  const res = await (cookies ? inst.cookieRoutes : inst.routes).handle(request)
   if (!res) throw new Error(`no route ${method} ${path}`)
+  if (cookies && res.status === 200) res.body = { ...(res.body as object), ...tokensOf(res.cookies) }
   return res
+}
+
+/** The tokens a cookie-mode answer set, as the fields of a token body (the body itself has none). */
+function tokensOf(setCookies: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const line of setCookies) {
+    const [pair = ''] = line.split(';')
+    const eq = pair.indexOf('=')
+    const name = pair.slice(0, eq)
+    const value = pair.slice(eq + 1)
+    if (!value) continue
+    if (name === COOKIE.access) out.access_token = value
+    if (name === COOKIE.refresh) out.refresh_token = value
+    if (name === COOKIE.csrf) out.csrf = value
+  }
+  return out
+}
+
+/** A browser session's request: its cookies (the refresh one only where asked) and CSRF header. */
+function cookieHeaders(s: Session, withRefresh: boolean, refresh = s.refresh): Record<string, string> {
+  const jar = [`${COOKIE.access}=${s.access}`, ...(withRefresh ? [`${COOKIE.refresh}=${refresh}`] : [])]
+  return { cookie: jar.join('; '), 'x-csrf-token': s.csrf! }
 }
 
 /** The access token of `s` as its client sends it: Bearer, or DPoP with a proof for this request. */
@@ -255,6 +299,8 @@ async function accessHeaders(
 
 /** A refresh by the session's own client: its binding (DPoP proof, client secret) included. */
 async function clientRefresh(inst: Instance, s: Session, token: string, now: number) {
+  if (s.csrf !== undefined)
+    return call(inst, '/refresh', { cookies: true, headers: cookieHeaders(s, true, token) })
   if (s.confidential)
     return call(inst, '/token', {
       body: { grant_type: 'refresh_token', refresh_token: token },
@@ -334,37 +380,36 @@ async function settle(m: Model, r: Real) {
   await checkInvariants(m, r)
 }
 
-/** A new session: a plain login, a DPoP-bound one, one for the confidential client `backend`. */
+/**
+ * A new session: a plain login, a DPoP-bound one, one for the confidential client `backend`, one
+ * for the public client `spa`, or a browser's in cookie mode. Past the cap the user's OLDEST
+ * session ends; once a user's logins ended `CAP` sessions today, every login of theirs waits (429).
+ */
 class Login implements Cmd {
   constructor(
     readonly user: User,
-    readonly kind: 'plain' | 'dpop' | 'backend' | 'spa',
+    readonly kind: 'plain' | 'dpop' | 'backend' | 'spa' | 'cookie',
     readonly onB: boolean,
   ) {}
   check = () => true
   async run(m: Model, r: Real) {
+    // Logins are a millisecond apart at least: the store knows the oldest session by its login.
+    m.now += 1
+    r.clock.now = m.now
     const i = inst(r, this.onB)
-    const credentials = { username: this.user, password: PASSWORDS[this.user]! }
-    let key: ProofKey | undefined
-    let res: Awaited<ReturnType<typeof call>>
-    if (this.kind === 'backend' || this.kind === 'spa') {
-      const client: Record<string, string> =
-        this.kind === 'backend' ? { authorization: basic(BACKEND.id, BACKEND.secret) } : {}
-      const body = {
-        grant_type: 'password',
-        ...credentials,
-        ...(this.kind === 'spa' ? { client_id: 'spa' } : {}),
-      }
-      res = await call(i, '/token', { body, form: true, headers: client })
-    } else {
-      if (this.kind === 'dpop') {
-        const pair = await generateKeyPair('ES256', { extractable: true })
-        key = { privateKey: pair.privateKey, jwk: await exportJWK(pair.publicKey) }
-      }
-      const headers = key ? { dpop: await proof(key, m.now, 'POST', '/login') } : undefined
-      res = await call(i, '/login', { body: credentials, headers })
+    const mine = m.sessions.filter((x) => x.user === this.user && x.alive)
+    const waits = m.ended[this.user] >= CAP
+    const { res, key } = await this.login(i, m)
+    if (waits) {
+      expect(res.status, `login of an account that ended ${CAP} sessions today`).toBe(429)
+      return settle(m, r)
     }
-    expect(res.status, `login (${this.kind})`).toBe(200)
+    expect(res.status, `login (${this.kind}): ${JSON.stringify(res.body)}`).toBe(200)
+    if (mine.length >= CAP) {
+      mine[0]!.alive = false
+      m.ended[this.user]++
+    }
+    const body = res.body as TokenBody & { csrf?: string }
     const s: Session = {
       n: m.sessions.length,
       user: this.user,
@@ -380,11 +425,34 @@ class Login implements Cmd {
       previous: undefined,
       stolen: [],
       stolenAccess: [],
+      csrf: this.kind === 'cookie' ? body.csrf : undefined,
     }
     m.sessions.push(s)
-    learnPair(m, s, res.body as TokenBody, 0)
+    learnPair(m, s, body, 0)
     s.previous = undefined
     await settle(m, r)
+  }
+  private async login(i: Instance, m: Model) {
+    const credentials = { username: this.user, password: PASSWORDS[this.user]! }
+    if (this.kind === 'backend' || this.kind === 'spa') {
+      const client: Record<string, string> =
+        this.kind === 'backend' ? { authorization: basic(BACKEND.id, BACKEND.secret) } : {}
+      const body = {
+        grant_type: 'password',
+        ...credentials,
+        ...(this.kind === 'spa' ? { client_id: 'spa' } : {}),
+      }
+      return { res: await call(i, '/token', { body, form: true, headers: client }), key: undefined }
+    }
+    if (this.kind === 'cookie')
+      return { res: await call(i, '/login', { body: credentials, cookies: true }), key: undefined }
+    let key: ProofKey | undefined
+    if (this.kind === 'dpop') {
+      const pair = await generateKeyPair('ES256', { extractable: true })
+      key = { privateKey: pair.privateKey, jwk: await exportJWK(pair.publicKey) }
+    }
+    const headers = key ? { dpop: await proof(key, m.now, 'POST', '/login') } : undefined
+    return { res: await call(i, '/login', { body: credentials, headers }), key }
   }
   toString = () => `Login(${this.user}, ${this.kind}, on ${this.onB ? 'B' : 'A'})`
 }
@@ -524,21 +592,24 @@ class StepUp implements Cmd {
     readonly withRefresh: boolean,
     readonly onB: boolean,
   ) {}
-  check = (m: Model) => live(m).some((s) => s.accessExp > m.now / 1000)
+  // The client proves its session with its access token: a live one (not expired, not revoked).
+  private usable = (m: Model) =>
+    live(m).filter((x) => x.accessExp > m.now / 1000 && !m.revokedAccess.has(x.access))
+  check = (m: Model) => this.usable(m).length > 0
   async run(m: Model, r: Real) {
-    const s = pick(
-      live(m).filter((x) => x.accessExp > m.now / 1000),
-      this.which,
-    )
+    const s = pick(this.usable(m), this.which)
     const token = s.refresh
     const gen = m.refreshTokens.get(token)!.gen
     const expected = this.withRefresh ? predictRefresh(m, token, true) : 'rotate'
     const body: Record<string, string> = { username: s.user, password: PASSWORDS[s.user]! }
-    if (this.withRefresh) body.refresh_token = token
-    const headers: Record<string, string> = await accessHeaders(s, s.access, m.now, 'POST', '/reauthenticate')
+    const browser = s.csrf !== undefined
+    if (this.withRefresh && !browser) body.refresh_token = token
+    const headers: Record<string, string> = browser
+      ? cookieHeaders(s, this.withRefresh)
+      : await accessHeaders(s, s.access, m.now, 'POST', '/reauthenticate')
     if (this.withRefresh && s.confidential)
       Object.assign(body, { client_id: BACKEND.id, client_secret: BACKEND.secret })
-    const res = await call(inst(r, this.onB), '/reauthenticate', { body, headers })
+    const res = await call(inst(r, this.onB), '/reauthenticate', { body, headers, cookies: browser })
     const ok = expected === 'rotate' || expected === 'retry'
     expect(
       res.status === 200,
@@ -565,10 +636,13 @@ class Logout implements Cmd {
   check = (m: Model) => live(m).length > 0
   async run(m: Model, r: Real) {
     const s = pick(live(m), this.which)
-    const headers: Record<string, string> = await accessHeaders(s, s.access, m.now, 'POST', '/logout')
-    const body: Record<string, string> = { refresh_token: s.refresh }
+    const browser = s.csrf !== undefined
+    const headers: Record<string, string> = browser
+      ? cookieHeaders(s, true)
+      : await accessHeaders(s, s.access, m.now, 'POST', '/logout')
+    const body: Record<string, string> = browser ? {} : { refresh_token: s.refresh }
     if (s.confidential) Object.assign(body, { client_id: BACKEND.id, client_secret: BACKEND.secret })
-    const res = await call(inst(r, this.onB), '/logout', { body, headers })
+    const res = await call(inst(r, this.onB), '/logout', { body, headers, cookies: browser })
     expect(res.status, `logout: ${JSON.stringify(res.body)}`).toBe(204)
     s.alive = false
     await settle(m, r)
@@ -658,6 +732,72 @@ class PublicIntrospect implements Cmd {
   toString = () => `PublicIntrospect(#${this.which})`
 }
 
+/**
+ * S5: a cross-site page posts a login form (or a token request) in cookie mode: refused (403), and
+ * no cookie is set — the victim's browser is not signed in as the attacker.
+ */
+class CrossSiteLogin implements Cmd {
+  constructor(
+    readonly viaToken: boolean,
+    /** Whether the browser says where the form came from; an old one does not (then: closed). */
+    readonly tells: boolean,
+    readonly onB: boolean,
+  ) {}
+  check = () => true
+  async run(m: Model, r: Real) {
+    const body = {
+      username: 'bob',
+      password: PASSWORDS.bob!,
+      ...(this.viaToken ? { grant_type: 'password' } : {}),
+    }
+    const res = await call(inst(r, this.onB), this.viaToken ? '/token' : '/login', {
+      body,
+      form: true,
+      cookies: true,
+      headers: this.tells ? { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' } : {},
+    })
+    expect(res.status, 'S5: a cross-site login form in cookie mode').toBe(403)
+    expect(res.cookies, 'S5: cookies set by a cross-site login').toEqual([])
+    r.clock.now = m.now
+  }
+  toString = () =>
+    `CrossSiteLogin(${this.viaToken ? '/token' : '/login'}, ${this.tells ? 'cross-site headers' : 'no Origin, a form'}, on ${this.onB ? 'B' : 'A'})`
+}
+
+/**
+ * S5: a request that carries a browser session's cookies but not its CSRF token — a cross-site
+ * form's logout, or a call that names no method — changes nothing.
+ */
+class CookieWithoutCsrf implements Cmd {
+  constructor(
+    readonly which: number,
+    readonly methodless: boolean,
+    readonly onB: boolean,
+  ) {}
+  check = (m: Model) => m.sessions.some((s) => s.csrf !== undefined)
+  async run(m: Model, r: Real) {
+    const s = pick(
+      m.sessions.filter((x) => x.csrf !== undefined),
+      this.which,
+    )
+    const cookie = cookieHeaders(s, true).cookie!
+    const i = inst(r, this.onB)
+    if (this.methodless) {
+      const refused = await i.auth.authenticate({ cookie }, { cookies: true }).then(
+        () => 'accepted',
+        (err: { code?: string }) => err.code ?? 'error',
+      )
+      expect(refused, 'S5: a cookie without a method and without the CSRF token').toBe('csrf_failed')
+    } else {
+      const res = await call(i, '/logout', { cookies: true, headers: { cookie } })
+      expect(res.status, 'S5: a cookie logout without the CSRF token').toBe(403)
+    }
+    await settle(m, r)
+  }
+  toString = () =>
+    `CookieWithoutCsrf(#${this.which}, ${this.methodless ? 'no method' : 'logout'}, on ${this.onB ? 'B' : 'A'})`
+}
+
 /** Time passes: a little (inside the grace window) or a lot (past it, sometimes past access expiry). */
 class Advance implements Cmd {
   constructor(readonly ms: number) {}
@@ -670,50 +810,70 @@ class Advance implements Cmd {
 }
 
 /** Every command, with arbitraries; `weights` tilts the mix. */
-export function commandArbitraries(
-  kinds: readonly Login['kind'][] = ['plain', 'dpop', 'backend', 'spa'],
-): fc.Arbitrary<Cmd>[] {
+/**
+ * Every command with its arbitrary, by name; each name's weight is how many times it stands in
+ * the mix (the thief's and step-up's paths need a few commands before them, so they weigh more).
+ */
+function namedArbitraries(kinds: readonly Login['kind'][]): [string, number, fc.Arbitrary<Cmd>][] {
   const which = fc.nat(7)
   const onB = fc.boolean()
   return [
-    fc
-      .tuple(fc.constantFrom(...USERS), fc.constantFrom(...kinds), onB)
-      .map(([u, k, b]) => new Login(u, k as Login['kind'], b)),
-    fc.tuple(which, fc.boolean(), onB).map(([w, p, b]) => new ClientRefresh(w, p, b)),
-    fc.tuple(which, fc.boolean(), onB).map(([w, p, b]) => new ClientRefresh(w, p, b)),
-    which.map((w) => new Steal(w)),
-    fc.tuple(which, fc.nat(3), fc.boolean(), onB).map(([w, t, v, b]) => new ThiefRefresh(w, t, v, b)),
-    fc
-      .tuple(which, fc.integer({ min: 2, max: 5 }), fc.scheduler())
-      .map(([w, n, s]) => new ConcurrentRefresh(w, n, s)),
-    fc.tuple(which, fc.boolean(), onB).map(([w, p, b]) => new StepUp(w, p, b)),
-    fc.tuple(which, onB).map(([w, b]) => new Logout(w, b)),
-    fc.tuple(which, fc.boolean(), fc.boolean(), onB).map(([w, v, t, b]) => new ThiefEnds(w, v, t, b)),
-    fc.tuple(which, fc.boolean(), onB).map(([w, e, b]) => new RevokeSession(w, e, b)),
-    which.map((w) => new PublicIntrospect(w)),
-    fc.constantFrom(1_000, 3_000, 7_000, 11_000, 30_000, 600_000).map((ms) => new Advance(ms)),
+    [
+      'Login',
+      4,
+      fc
+        .tuple(fc.constantFrom(...USERS), fc.constantFrom(...kinds), onB)
+        .map(([u, k, b]) => new Login(u, k as Login['kind'], b)),
+    ],
+    ['ClientRefresh', 3, fc.tuple(which, fc.boolean(), onB).map(([w, p, b]) => new ClientRefresh(w, p, b))],
+    ['Steal', 1, which.map((w) => new Steal(w))],
+    [
+      'ThiefRefresh',
+      2,
+      fc.tuple(which, fc.nat(3), fc.boolean(), onB).map(([w, t, v, b]) => new ThiefRefresh(w, t, v, b)),
+    ],
+    [
+      'ConcurrentRefresh',
+      1,
+      fc
+        .tuple(which, fc.integer({ min: 2, max: 5 }), fc.scheduler())
+        .map(([w, n, s]) => new ConcurrentRefresh(w, n, s)),
+    ],
+    ['StepUp', 2, fc.tuple(which, fc.boolean(), onB).map(([w, p, b]) => new StepUp(w, p, b))],
+    ['Logout', 1, fc.tuple(which, onB).map(([w, b]) => new Logout(w, b))],
+    [
+      'ThiefEnds',
+      1,
+      fc.tuple(which, fc.boolean(), fc.boolean(), onB).map(([w, v, t, b]) => new ThiefEnds(w, v, t, b)),
+    ],
+    ['RevokeSession', 1, fc.tuple(which, fc.boolean(), onB).map(([w, e, b]) => new RevokeSession(w, e, b))],
+    ['PublicIntrospect', 1, which.map((w) => new PublicIntrospect(w))],
+    [
+      'CrossSiteLogin',
+      1,
+      fc.tuple(fc.boolean(), fc.boolean(), onB).map(([t, h, b]) => new CrossSiteLogin(t, h, b)),
+    ],
+    [
+      'CookieWithoutCsrf',
+      1,
+      fc.tuple(which, fc.boolean(), onB).map(([w, n, b]) => new CookieWithoutCsrf(w, n, b)),
+    ],
+    [
+      'Advance',
+      2,
+      fc.constantFrom(1_000, 3_000, 7_000, 11_000, 30_000, 600_000).map((ms) => new Advance(ms)),
+    ],
   ]
 }
 
-/** Commands the note's counterexamples are limited to, by name. */
-export function commandsNamed(
-  names: readonly string[],
-  kinds?: readonly Login['kind'][],
+const ALL_LOGINS: readonly Login['kind'][] = ['plain', 'dpop', 'backend', 'spa', 'cookie']
+
+/** Every command (optionally only the named ones), weighted, with the login kinds given. */
+export function commandArbitraries(
+  kinds: readonly Login['kind'][] = ALL_LOGINS,
+  names?: readonly string[],
 ): fc.Arbitrary<Cmd>[] {
-  const all = commandArbitraries(kinds)
-  const label = [
-    'Login',
-    'ClientRefresh',
-    'ClientRefresh',
-    'Steal',
-    'ThiefRefresh',
-    'ConcurrentRefresh',
-    'StepUp',
-    'Logout',
-    'ThiefEnds',
-    'RevokeSession',
-    'PublicIntrospect',
-    'Advance',
-  ]
-  return all.filter((_, i) => names.includes(label[i]!))
+  return namedArbitraries(kinds)
+    .filter(([name]) => names === undefined || names.includes(name))
+    .flatMap(([, weight, arbitrary]) => Array.from({ length: weight }, () => arbitrary))
 }

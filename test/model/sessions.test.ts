@@ -9,7 +9,6 @@ import { memoryStore } from '../../src/index.js'
 import { redisStore } from '../../src/stores/redis/index.js'
 import {
   commandArbitraries,
-  commandsNamed,
   initialModel,
   instances,
   type Model,
@@ -31,8 +30,9 @@ const params = (runs: number): fc.Parameters<unknown> => ({
 const only = process.env.TOKENWARD_MODEL_COMMANDS?.split(',')
 const skip = new Set(process.env.TOKENWARD_MODEL_SKIP?.split(',') ?? [])
 const kinds = process.env.TOKENWARD_MODEL_LOGINS?.split(',') as Parameters<typeof commandArbitraries>[0]
-const commands = fc.commands(only ? commandsNamed(only, kinds) : commandArbitraries(kinds), {
-  maxCommands: long ? 60 : 30,
+const commands = fc.commands(commandArbitraries(kinds, only), {
+  maxCommands: long ? 80 : 40,
+  size: long ? 'large' : 'medium',
 })
 
 describe('session invariants S1–S5 hold under any mix of features (model-based)', () => {
@@ -49,7 +49,7 @@ describe('session invariants S1–S5 hold under any mix of features (model-based
         }
         await fc.asyncModelRun(() => ({ model: initialModel(clock.now, skip) as Model, real }), cmds)
       }),
-      params(12),
+      params(30),
     )
   })
 
@@ -88,7 +88,7 @@ describe('session invariants S1–S5 hold under any mix of features (model-based
             await Promise.all(clients.map((c) => c.quit()))
           }
         }),
-        params(4),
+        params(8),
       )
     },
   )
