@@ -53,31 +53,42 @@ describe('refresh: rotation and reuse detection', () => {
     expect(await codeOf(auth.verifyAccessToken(retried.accessToken))).toBe('token_revoked')
   })
 
-  it('keeps the session when the store spent the token but its answer timed out (503, then the retry works)', async () => {
-    const inner = memoryStore()
-    let failNextConsume = true
-    // Executes on the "server" and then fails on our side, as a Redis call does when our timeout
-    // fires after Redis received the command.
-    const store: TokenStore = {
-      ...inner,
-      isRevoked: (ids, cutoff) => inner.isRevoked(ids, cutoff),
-      async consume(id, exp, sub) {
-        const result = await inner.consume(id, exp, sub)
-        if (failNextConsume) {
-          failNextConsume = false
-          throw new Error('tokenward: Redis did not answer within 500 ms')
+  it.each([
+    ['a store that spends in one step (spendRefresh)', 'spendRefresh'],
+    ['a store without spendRefresh (consume and hit)', 'consume'],
+  ] as const)(
+    'keeps the session when %s spent the token but its answer timed out (503, then the retry works)',
+    async (_, method) => {
+      const inner = memoryStore()
+      let failNext = true
+      // Executes on the "server" and then fails on our side, as a Redis call does when our timeout
+      // fires after Redis received the command.
+      const lateAnswer =
+        <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+        async (...args: A): Promise<R> => {
+          const result = await call(...args)
+          if (failNext) {
+            failNext = false
+            throw new Error('tokenward: Redis did not answer within 500 ms')
+          }
+          return result
         }
-        return result
-      },
-    }
-    const events: AuthEvent[] = []
-    const auth = createAuth({ secret: SECRET, store, onEvent: (e) => void events.push(e) })
-    const pair = await auth.issueTokens({ sub: 'u1' })
-    expect(await codeOf(auth.refresh(pair.refreshToken))).toBe('store_unavailable')
-    const retried = await auth.refresh(pair.refreshToken)
-    expect((await auth.verifyAccessToken(retried.accessToken)).sub).toBe('u1')
-    expect(eventsOf(events, 'refresh_reused')).toHaveLength(0)
-  })
+      const store: TokenStore = {
+        ...inner,
+        isRevoked: (ids, cutoff) => inner.isRevoked(ids, cutoff),
+        ...(method === 'spendRefresh'
+          ? { spendRefresh: lateAnswer(inner.spendRefresh!) }
+          : { spendRefresh: undefined, consume: lateAnswer(inner.consume) }),
+      }
+      const events: AuthEvent[] = []
+      const auth = createAuth({ secret: SECRET, store, onEvent: (e) => void events.push(e) })
+      const pair = await auth.issueTokens({ sub: 'u1' })
+      expect(await codeOf(auth.refresh(pair.refreshToken))).toBe('store_unavailable')
+      const retried = await auth.refresh(pair.refreshToken)
+      expect((await auth.verifyAccessToken(retried.accessToken)).sub).toBe('u1')
+      expect(eventsOf(events, 'refresh_reused')).toHaveLength(0)
+    },
+  )
 
   it('re-reads the user before spending: a brief resolveUser failure leaves the token unspent (even with reuseGrace 0)', async () => {
     let down = true

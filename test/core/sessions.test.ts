@@ -324,8 +324,12 @@ describe('failures: revocation fails closed, the record is best effort after it'
     )
   })
 
-  it('a refresh whose record cannot be touched goes ahead, with one warning', async () => {
-    const { auth, events } = setup({ store: (now) => failing(now, { touchSession: down }) })
+  it('a refresh whose record cannot be touched goes ahead, with one warning (a store without spendRefresh)', async () => {
+    // A store that spends in one step touches the record in the same step; the best-effort touch
+    // is the composed path's.
+    const { auth, events } = setup({
+      store: (now) => failing(now, { touchSession: down, spendRefresh: undefined }),
+    })
     let pair = await auth.issueTokens({ sub: 'u1' })
     pair = await auth.refresh(pair.refreshToken)
     pair = await auth.refresh(pair.refreshToken)

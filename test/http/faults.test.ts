@@ -94,17 +94,16 @@ describe.skipIf(!inject('redisUrl'))('login and refresh against a misbehaving Re
     try {
       const inner = redisStore({ client, prefix: 'pause:', timeoutMs: 300, onWarning: quiet })
       let armed = false
-      // The real store; the only thing added is WHEN Redis pauses: right after the attempt was
-      // counted, so the spend (SET NX) is the call that times out here and runs there later.
+      // The real store; the only thing added is WHEN Redis pauses: right before the spend (one
+      // EVAL), so it is the call that times out here and runs there later.
       const store: TokenStore = {
         ...inner,
-        async hit(key, window, cost) {
-          const n = await inner.hit(key, window, cost)
+        async spendRefresh(spend) {
           if (armed) {
             armed = false
             await admin.sendCommand(['CLIENT', 'PAUSE', '700', 'WRITE'])
           }
-          return n
+          return inner.spendRefresh!(spend)
         },
       }
       const events: AuthEvent[] = []
@@ -112,8 +111,9 @@ describe.skipIf(!inject('redisUrl'))('login and refresh against a misbehaving Re
       const pair = await auth.issueTokens({ sub: 'u1' })
       armed = true
       expect(await codeOf(auth.refresh(pair.refreshToken))).toBe('store_unavailable')
-      await new Promise((resolve) => setTimeout(resolve, 900)) // the pause ends; Redis runs the SET NX
-      expect(await client.sendCommand(['KEYS', 'pause:*:u:*'])).toHaveLength(1)
+      await new Promise((resolve) => setTimeout(resolve, 900)) // the pause ends; Redis runs the spend
+      // The family's spend state exists: the spend ran on the server.
+      expect(await client.sendCommand(['KEYS', 'pause:*:f:*'])).toHaveLength(1)
       const retried = await auth.refresh(pair.refreshToken)
       expect((await auth.verifyAccessToken(retried.accessToken)).sub).toBe('u1')
       expect(events.filter((e) => e.type === 'refresh_reused')).toHaveLength(0)
