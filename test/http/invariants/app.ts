@@ -31,10 +31,17 @@ export const ROUTES: AuthRouteOptions<{ id: string }> = {
 type AnyAuth = Auth<object, unknown>
 type AnyRoutes = AuthRouteOptions<unknown, object>
 
-/** The auth routes (and the root routes, with asymmetric keys) of `auth` on `framework`. */
-export async function serveAuth(framework: Framework, auth: unknown): Promise<Served> {
+/**
+ * The auth routes (and the root routes, with asymmetric keys) of `auth` on `framework`; `options`
+ * replace those of {@link ROUTES} (a rate limit, `trustProxy`).
+ */
+export async function serveAuth(
+  framework: Framework,
+  auth: unknown,
+  options: Pick<AuthRouteOptions, 'rateLimit' | 'trustProxy'> = {},
+): Promise<Served> {
   const a = auth as AnyAuth
-  const routes = ROUTES as AnyRoutes
+  const routes = { ...ROUTES, ...options } as AnyRoutes
   if (framework === 'express') {
     const app = express()
     app.use(ex.authRouter(a, routes))
