@@ -118,6 +118,7 @@ export async function rotate(
   core: AuthCore,
   claims: RefreshClaims,
   custom: Record<string, unknown>,
+  proof?: CheckedProof | undefined,
 ): Promise<TokenPair> {
   const { sub, fid } = claims
   const at = issueAt(core)
@@ -131,6 +132,9 @@ export async function rotate(
       'the refresh token was already used; its session has been revoked',
     )
   }
+  // The request's DPoP proof is recorded only now that its refresh token passed, revocation
+  // included (issue 22: a request that fails before leaves nothing in the store).
+  if (proof) await spendProof(core, proof)
   const pair = await signPair(core, sub, custom, fid, (generationOf(claims) ?? 0) + 1)
   // A store that spends in one call moved the record on in the same call.
   if (!core.store.spendRefresh || generationOf(claims) === undefined)
@@ -192,8 +196,15 @@ async function userClaims(
 }
 
 /** `rotateRefreshTokens: false`: a new access token, the same refresh token (still revocable). */
-async function keep(core: AuthCore, token: string, claims: RefreshClaims, custom: Record<string, unknown>) {
+async function keep(
+  core: AuthCore,
+  token: string,
+  claims: RefreshClaims,
+  custom: Record<string, unknown>,
+  proof: CheckedProof | undefined,
+) {
   await checkRevoked(core, claims, token, 'refresh')
+  if (proof) await spendProof(core, proof)
   const accessToken = await signAccess(core, claims.sub, custom, claims.fid)
   const remaining = Math.max(0, Math.floor(claims.exp - core.now() / 1000))
   const pair: TokenPair = {
@@ -230,10 +241,8 @@ export async function refresh(
     const jkt = requireBinding(core, claims, presented)
     const custom = await nextClaims(core, claims, options?.claimsFor ?? core.options.claimsFor)
     if (jkt !== undefined) custom.cnf = { jkt }
-    // The request's DPoP proof is recorded only now that its refresh token passed (issue 22).
-    if (options?.proof) await spendProof(core, options.proof)
-    if (!core.settings.rotateRefreshTokens) return await keep(core, token, claims, custom)
-    return await rotate(core, claims, custom)
+    if (!core.settings.rotateRefreshTokens) return await keep(core, token, claims, custom, options?.proof)
+    return await rotate(core, claims, custom, options?.proof)
   } catch (err) {
     throw withRealm(core, err)
   }

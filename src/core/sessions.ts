@@ -286,7 +286,7 @@ export async function listSessionsPage(
   subjectOf(sub, 'listSessionsPage')
   const { current, cursor } = options
   if (current !== undefined) sessionIdOf(current, 'listSessionsPage', 'current')
-  const limit = options.limit ?? DEFAULT_SESSION_PAGE
+  const limit = options.limit ?? Math.min(DEFAULT_SESSION_PAGE, maxPage(core))
   if (!Number.isInteger(limit) || limit < 1 || limit > maxPage(core))
     throw new AuthError('invalid_request', `the page size must be an integer from 1 to ${maxPage(core)}`)
   const store = sessionStore(core, 'listSessionsPage')

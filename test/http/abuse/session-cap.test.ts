@@ -138,16 +138,13 @@ describe.each(STORES)('%s store', (kind) => {
     it('forgets the records of a user signed out everywhere (revokeSubject): the listing and the store hold only the new session', async () => {
       const app = await start()
       for (let i = 0; i < 3; i++) await app.signIn(ADA)
-      const held = app.store.size
       await app.auth.revokeSubject('u-ada')
-      const after = app.store.size
       const fresh = await app.signIn(ADA)
       const fid = claimsOf(fresh.access_token).fid
       const { sessions } = await app.listed(fresh.access_token)
       expect(sessions.map((s) => [s.id, s.current])).toEqual([[fid, true]])
+      // The store itself holds only the new record: the three earlier ones are forgotten.
       expect((await app.store.listSessions!('u-ada')).map((r) => r.id)).toEqual([fid])
-      // memoryStore counts what it holds: three records forgotten, one cutoff kept.
-      if (held !== undefined) expect(after).toBeLessThan(held)
     })
   })
 })
