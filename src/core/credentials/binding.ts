@@ -72,16 +72,15 @@ export function checkBinding(
         ? 'this token is DPoP-bound: the request needs a DPoP proof of its key'
         : 'the DPoP proof is signed by another key than the token is bound to',
     )
-  if (client !== undefined && presented.client !== client)
-    throw new AuthError(
-      'invalid_client',
-      presented.client === undefined
-        ? 'this token was issued to a confidential client: the client must authenticate'
-        : 'the token was issued to another client',
-    )
+  // RFC 6749 §6: a client may use only its own tokens — whichever client it is.
   const issuedTo = claims.client_id
   if (presented.client !== undefined && issuedTo !== undefined && issuedTo !== presented.client)
     throw new AuthError('token_claim_invalid', 'the token was issued to another client', {
       claim: 'client_id',
     })
+  if (client !== undefined && presented.client !== client)
+    throw new AuthError(
+      'invalid_client',
+      'this token was issued to a confidential client: the client must authenticate',
+    )
 }
