@@ -37,6 +37,7 @@ export function makeAuth(
     now?: () => number
     cookies?: boolean
     resolveUser?: (claims: { sub: string }) => TestUser | null
+    onEvent?: (event: { type: string }) => void
   } = {},
 ): Auth<{ roles: string[]; scope?: string }, TestUser> {
   return createAuth<{ roles: string[]; scope?: string }, TestUser>({
@@ -47,6 +48,7 @@ export function makeAuth(
     ...(options.store ? { store: options.store } : {}),
     ...(options.now ? { now: options.now } : {}),
     ...(options.cookies ? { cookies: true } : {}),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   })
 }
 

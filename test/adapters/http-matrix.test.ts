@@ -281,12 +281,8 @@ describe.each(FRAMEWORKS)('%s adapter: cookie mode and a store that is down', (f
       resolveUser: () => {
         throw bug
       },
+      onEvent: (e) => events.push(e as { type: string; source?: string }),
     })
-    const original = auth.emit
-    auth.emit = (e) => {
-      events.push(e as { type: string; source?: string })
-      original(e)
-    }
     const app = await startApp(framework, auth, {
       verifyCredentials: () => {
         throw bug
