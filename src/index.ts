@@ -46,7 +46,6 @@ export type {
   AuthEvent,
   AuthenticateOptions,
   AuthOptions,
-  AuthSettings,
   ClaimsInput,
   ClientOptions,
   CredentialSource,

@@ -12,7 +12,7 @@
  * @packageDocumentation
  */
 import { authenticateThen } from '../core/authenticate.js'
-import { csrfKeysOf } from '../core/context.js'
+import { coreOf, csrfKeysOf } from '../core/context.js'
 import type { CookieOptions } from '../core/credentials/cookies.js'
 import { AuthError, isAuthError } from '../core/errors.js'
 import type { Requirement } from '../core/guards.js'
@@ -48,7 +48,7 @@ export function checkAuth(auth: unknown, call: string): void {
     a === null ||
     typeof a.authenticate !== 'function' ||
     typeof a.authorize !== 'function' ||
-    typeof a.settings !== 'object'
+    typeof a.verifyAccessToken !== 'function'
   )
     throw new TypeError(
       `tokenward: ${call} needs the object createAuth() returned as its first argument, got ${describe(auth)}`,
@@ -194,9 +194,13 @@ export function isDpopScheme(authorization: unknown): boolean {
   return (first === 68 || first === 100) && /^dpop /i.test(authorization)
 }
 
-/** The 401 a guard answers after an optional `authenticate` that found no credentials. */
+/**
+ * The 401 a guard answers after an optional `authenticate` that found no credentials, in the
+ * Auth's realm (the default realm for an Auth that `createAuth` did not make).
+ */
 export function noCredentials(auth: Auth<object, unknown>): AuthError {
-  return new AuthError('token_missing', 'no bearer token was presented', { realm: auth.settings.realm })
+  const realm = coreOf(auth)?.settings.realm
+  return new AuthError('token_missing', 'no bearer token was presented', realm === undefined ? {} : { realm })
 }
 
 /** With `optional`, no credentials at all lets the request through (invalid ones never do). */

@@ -48,11 +48,6 @@ function eventSink(options: AuthOptions<object, unknown>, now: () => number): Au
   }
 }
 
-/** Asymmetric signing keys configured: their public halves are published (jwks). */
-function publishesKeys(options: AuthOptions<object, unknown>): boolean {
-  return (options.keys ?? []).some((key) => !String(key.alg ?? '').startsWith('HS'))
-}
-
 function buildCore(options: AuthOptions<object, unknown>): AuthCore {
   const settings = resolveOptions(options)
   const { now } = settings
@@ -104,21 +99,7 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
   options: AuthOptions<C, U>,
 ): Auth<C, U> {
   const core = buildCore(options as AuthOptions<object, unknown>)
-  const { settings } = core
   const auth: Auth<object, unknown> = {
-    settings: {
-      realm: settings.realm,
-      accessTokenTtl: settings.accessTtl,
-      refreshTokenTtl: settings.refreshTtl,
-      clockTolerance: settings.tolerance,
-      cookies: settings.cookies,
-      store: core.store,
-      now: core.now,
-      issuer: settings.issuer,
-      clients: settings.clients,
-      clientId: settings.clientId,
-      publishesKeys: publishesKeys(options as AuthOptions<object, unknown>),
-    },
     async ready() {
       await core.keys.ready
     },
@@ -146,7 +127,6 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
     async jwks() {
       return publicJwks(await keysOf(core))
     },
-    emit: core.emit,
     clearCache() {
       core.cache?.clear()
     },

@@ -5,6 +5,7 @@
  */
 import type { Auth } from '../core/types/index.js'
 import { resolveRouteOptions } from './options.js'
+import { routeCoreOf } from './route-context.js'
 import { ROOT_TABLE, ROUTE_TABLE, type RouteDoc } from './routes/table.js'
 import type { AuthRouteOptions } from './types.js'
 
@@ -225,8 +226,8 @@ export function authOpenApi<C extends object, U, RU = U>(
   auth: Auth<C, U>,
   routeOptions: AuthRouteOptions<RU, C>,
 ): OpenApiDocument {
-  const a = auth as unknown as Auth<object, unknown>
-  const settings = resolveRouteOptions(a, routeOptions as unknown as AuthRouteOptions<unknown, object>)
+  const core = routeCoreOf(auth)
+  const settings = resolveRouteOptions(core, routeOptions as unknown as AuthRouteOptions<unknown, object>)
   const paths: Record<string, Record<string, unknown>> = {}
   const routes = [
     ...ROUTE_TABLE,
@@ -242,7 +243,7 @@ export function authOpenApi<C extends object, U, RU = U>(
     const path = `${settings.prefix}${route.path.replace(/:(\w+)/g, '{$1}')}`
     paths[path] = { ...paths[path], [route.method.toLowerCase()]: operation }
   }
-  if (a.settings.publishesKeys)
+  if (core.settings.publishesKeys)
     for (const { path } of ROOT_TABLE)
       paths[path] = {
         get: {
@@ -256,7 +257,7 @@ export function authOpenApi<C extends object, U, RU = U>(
   }
   if (settings.cookies)
     securitySchemes.cookie = { type: 'apiKey', in: 'cookie', name: settings.cookies.names.access }
-  if (a.settings.clients) securitySchemes.client = { type: 'http', scheme: 'basic' }
+  if (core.settings.clients) securitySchemes.client = { type: 'http', scheme: 'basic' }
   return {
     openapi: '3.1.0',
     info: { title: 'tokenward auth routes', version: '1.0.0' },

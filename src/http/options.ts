@@ -3,7 +3,7 @@
  * the closest valid one, every number finite and in range), with their defaults.
  */
 
-import { csrfKeysOf } from '../core/context.js'
+import type { AuthCore } from '../core/context.js'
 import type { ResolvedCookies } from '../core/credentials/cookies.js'
 import {
   booleanOption,
@@ -14,7 +14,6 @@ import {
   integerOption,
   objectOption,
 } from '../core/options/index.js'
-import type { Auth } from '../core/types/index.js'
 import type { AuthRouteOptions } from './types.js'
 
 /** Every option name of the auth routes (adapters add their own). */
@@ -87,7 +86,7 @@ const FIND_USER_FIX =
 
 /** Checks the route options (adapters take their own options out first). */
 export function resolveRouteOptions(
-  auth: Auth<object, unknown>,
+  core: AuthCore,
   options: AuthRouteOptions<unknown, object>,
 ): ResolvedRouteOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options))
@@ -118,8 +117,8 @@ export function resolveRouteOptions(
     prefix: normalisePrefix(options.prefix ?? '/auth'),
     cookies:
       options.cookies === undefined
-        ? auth.settings.cookies
-        : cookieOption(options.cookies, 'cookies', csrfKeysOf(auth)),
+        ? core.settings.cookies
+        : cookieOption(options.cookies, 'cookies', core.settings.csrf),
     maxBodyBytes: integerOption(options.maxBodyBytes, 'maxBodyBytes', {
       min: 256,
       max: 1024 * 1024,

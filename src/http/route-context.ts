@@ -1,5 +1,5 @@
 /** The one object every auth route handler takes, built once by `createAuthRoutes`. */
-import { type AuthCore, callback } from '../core/context.js'
+import { type AuthCore, callback, coreOf } from '../core/context.js'
 import type { Auth, ClaimsInput } from '../core/types/index.js'
 import type { TokenStore } from '../stores/types.js'
 import type { ResolvedRouteOptions } from './options.js'
@@ -31,6 +31,17 @@ export interface RouteContext {
   dummy: Promise<Dummy> | undefined
   /** The "no client address" warning was sent. */
   warnedNoAddress: boolean
+}
+
+/**
+ * The core behind `auth` (context.ts `coreOf`): the auth routes and their OpenAPI document need
+ * an Auth that `createAuth` made, and say so at start-up for any other object.
+ */
+export function routeCoreOf(auth: object): AuthCore {
+  const core = coreOf(auth)
+  if (!core)
+    throw new TypeError('tokenward: the auth routes need an Auth made by createAuth (this object was not)')
+  return core
 }
 
 /**

@@ -305,7 +305,7 @@ async function foreignAuthError(): Promise<typeof AuthError> {
 
 async function foreignApp(framework: Framework, failWith: Error) {
   // An Auth whose errors come from the other copy (e.g. the app imports tokenward's CJS build).
-  const foreign = { ...auth, settings: auth.settings, authenticate: async () => Promise.reject(failWith) }
+  const foreign = { ...auth, authenticate: async () => Promise.reject(failWith) }
   if (framework === 'express') {
     const app = express()
     app.get('/optional', ex.authenticate(foreign as AnyAuth, { optional: true }), (req, res) => {

@@ -44,7 +44,7 @@ describe('createAuth options are checked once, at construction', () => {
     expect(make({ verifyProfile: 'jwt' })).toThrow('verify-only')
   })
 
-  it('accepts every documented option', () => {
+  it('accepts every documented option', async () => {
     const auth = createAuth({
       secret: SECRET,
       issuer: ['https://api', 'https://old-api'],
@@ -67,7 +67,10 @@ describe('createAuth options are checked once, at construction', () => {
       cache: { maxEntries: 100 },
       now: Date.now,
     })
-    expect(auth.settings).toMatchObject({ realm: 'api', accessTokenTtl: 900, clockTolerance: 5 })
+    const pair = await auth.issueTokens({ sub: 'u1' })
+    expect(pair.expiresIn).toBe(900)
+    const refused = await auth.verifyAccessToken('not-a-token').catch((err: unknown) => err)
+    expect(refused).toMatchObject({ code: 'token_malformed', realm: 'api' })
   })
 })
 

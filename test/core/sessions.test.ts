@@ -216,7 +216,7 @@ describe('ending sessions', () => {
   })
 
   it('logout, a revoked refresh token and reuse detection each end the session in the list too', async () => {
-    const { auth } = setup()
+    const { auth, store, now } = setup()
     const a = await auth.issueTokens({ sub: 'u1' })
     const b = await auth.issueTokens({ sub: 'u1' })
     const c = await auth.issueTokens({ sub: 'u1' })
@@ -225,8 +225,8 @@ describe('ending sessions', () => {
     const strict = createAuth({
       secret: SECRET,
       reuseGrace: 0,
-      store: auth.settings.store,
-      now: auth.settings.now,
+      store,
+      now,
     })
     await strict.refresh(c.refreshToken)
     expect(await codeOf(strict.refresh(c.refreshToken))).toBe('refresh_token_reused')

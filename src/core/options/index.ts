@@ -133,6 +133,8 @@ export interface ResolvedOptions {
   maxSessionsPerUser: number
   /** What a session record keeps of the login's address. */
   sessionAddress: 'network' | 'full' | 'none'
+  /** Asymmetric signing keys are configured: their public halves are published (`/.well-known/jwks.json`). */
+  publishesKeys: boolean
 }
 
 /** `dpop`, checked (core/dpop.ts reads it). */
@@ -363,6 +365,7 @@ export function resolveOptions(options: AuthOptions<object, unknown>): ResolvedO
       fallback: DEFAULT_MAX_SESSIONS_PER_USER,
     }),
     sessionAddress: sessionAddressOption(options.sessionAddress),
+    publishesKeys: (options.keys ?? []).some((key) => !String(key.alg ?? '').startsWith('HS')),
   }
 }
 

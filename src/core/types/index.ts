@@ -4,7 +4,7 @@
  * one part of {@link Auth}.
  */
 import type { TokenStore } from '../../stores/types.js'
-import type { CookieOptions, ResolvedCookies } from '../credentials/cookies.js'
+import type { CookieOptions } from '../credentials/cookies.js'
 import type { CredentialSource, CredentialsInput } from '../credentials/types.js'
 import type { Requirement, RoleHierarchy } from '../guards.js'
 import type { RegisteredClaims } from '../jws/claims.js'
@@ -326,36 +326,12 @@ export interface Auth<C extends object = DefaultClaims, U = AccessClaims<C>> {
    * rejects with the configuration error if a key cannot be imported.
    */
   jwks(): Promise<JSONWebKeySet>
-  /** Emits an audit event through `onEvent` (used by the auth routes). */
-  emit(event: DistributiveOmit<AuthEvent, 'at'>): void
   /** Empties the verified-token cache. */
   clearCache(): void
-  /** The resolved settings, read by adapters and route handlers. */
-  readonly settings: AuthSettings
 }
 
 /** `Omit` applied to each member of a union. */
 export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
-
-/** Settings with defaults applied (read-only). */
-export interface AuthSettings {
-  realm: string
-  accessTokenTtl: number
-  refreshTokenTtl: number
-  clockTolerance: number
-  cookies: ResolvedCookies | undefined
-  store: TokenStore
-  /** Clock, epoch ms. */
-  now: () => number
-  /** `issuer`, when configured. */
-  issuer: string | undefined
-  /** The OAuth clients the token endpoint knows (`clients`), or `undefined` when any client may ask. */
-  clients: Readonly<Record<string, ClientOptions>> | undefined
-  /** The `client_id` tokens carry when the request names none (`clientId`). */
-  clientId: string | undefined
-  /** True when the keys include a public one to publish (`/.well-known/jwks.json`). */
-  publishesKeys: boolean
-}
 
 /** An OAuth client the token endpoint knows (RFC 6749 §2.1). */
 export interface ClientOptions {

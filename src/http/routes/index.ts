@@ -3,7 +3,7 @@
  * (`authRouter`, the Fastify `routes` option, `authRoutes`); you only call `createAuthRoutes` to
  * support another framework.
  */
-import { applyRealm, coreOf } from '../../core/context.js'
+import { applyRealm } from '../../core/context.js'
 import { isAuthError } from '../../core/errors.js'
 import type { Auth, ClaimsInput } from '../../core/types/index.js'
 import { parseBody } from '../body.js'
@@ -11,7 +11,7 @@ import { oauthErrorResponse } from '../oauth.js'
 import { authOpenApi } from '../openapi.js'
 import { normalisePrefix, resolveRouteOptions } from '../options.js'
 import { errorResponse, json } from '../response.js'
-import type { RouteContext } from '../route-context.js'
+import { type RouteContext, routeCoreOf } from '../route-context.js'
 import { clearCookies } from '../session-cookies.js'
 import type { AuthRouteOptions, AuthRouteResponse, AuthRoutes } from '../types.js'
 import { defaultClaimsFor } from '../users.js'
@@ -101,11 +101,9 @@ export function createAuthRoutes<C extends object, U, RU = U>(
   options: AuthRouteOptions<RU, C>,
 ): AuthRoutes {
   const a = auth as unknown as Auth<object, unknown>
-  const core = coreOf(a)
-  if (!core)
-    throw new TypeError('tokenward: the auth routes need an Auth made by createAuth (this object was not)')
+  const core = routeCoreOf(a)
   const o = options as unknown as AuthRouteOptions<unknown, object>
-  const settings = resolveRouteOptions(a, o)
+  const settings = resolveRouteOptions(core, o)
   const route: RouteContext = {
     auth: a,
     core,
@@ -120,7 +118,7 @@ export function createAuthRoutes<C extends object, U, RU = U>(
     prefix: settings.prefix,
     cookies: settings.cookies,
     maxBodyBytes: settings.maxBodyBytes,
-    rootRoutes: a.settings.publishesKeys
+    rootRoutes: core.settings.publishesKeys
       ? ROOT_TABLE.map(({ path }) => ({ method: 'GET' as const, path }))
       : [],
     matches: (method, path) =>
@@ -141,7 +139,7 @@ export function createAuthRoutes<C extends object, U, RU = U>(
     async handleRoot(request) {
       const method = request.method.toUpperCase()
       const entry = ROOT_TABLE.find((r) => r.path === request.path)
-      if (!a.settings.publishesKeys || !entry || (method !== 'GET' && method !== 'HEAD')) return undefined
+      if (!core.settings.publishesKeys || !entry || (method !== 'GET' && method !== 'HEAD')) return undefined
       return entry.handler(route)
     },
   }
