@@ -8,6 +8,7 @@ export default defineConfig({
     'adapters/hono': 'src/adapters/hono.ts',
     'adapters/fetch': 'src/adapters/fetch.ts',
     'stores/redis': 'src/stores/redis/index.ts',
+    'stores/postgres': 'src/stores/postgres/index.ts',
     'password/index': 'src/password/index.ts',
     'password/unsupported': 'src/password/unsupported.ts',
     'testing/index': 'src/testing/index.ts',

@@ -28,6 +28,7 @@ it('type-checks every TypeScript block in the README and docs/', () => {
     hono: 'src/adapters/hono.ts',
     fetch: 'src/adapters/fetch.ts',
     redis: 'src/stores/redis/index.ts',
+    postgres: 'src/stores/postgres/index.ts',
     password: 'src/password/index.ts',
     testing: 'src/testing/index.ts',
   })) {

@@ -21,10 +21,10 @@
 //   install): the block becomes `<name>.js` beside package.json, run by `node`, whose module
 //   format follows the project's "type", as under tsx.
 // - Each block runs in its own process, with a timeout, a few at a time. `REDIS_URL` points at the
-//   suite's redis-server (test/setup/global.ts). A line appended to the block reports that it ran
+//   suite's redis-server and `DATABASE_URL` at its PostgreSQL (test/setup/global.ts). A line appended to the block reports that it ran
 //   to its end; a block that listens (test/docs/listen-shim.mjs moves it to a free port) is then
 //   hit once — GET on its first route, any answer below 500 — and killed, as is a block whose
-//   open Redis connection would keep it alive.
+//   open Redis or PostgreSQL connection would keep it alive.
 // - Blocks marked `<!-- runs-on: bun -->` or `deno` run as pasted (TypeScript, no transform) on that
 //   runtime, in the same project, with test/docs/serve-shim.mjs preloaded to move their
 //   `Bun.serve` / `Deno.serve` to a free port; they report on stdout instead of IPC. Blocks marked
@@ -83,6 +83,7 @@ const COMMANDS = {
 const blocks = docBlocks()
 const runnable = blocks.filter((b) => !b.fragment && !b.notRunnable)
 const redisUrl = inject('redisUrl')
+const postgresUrl = inject('postgresUrl')
 
 let work = ''
 let tarball = ''
@@ -247,6 +248,7 @@ async function runBlock(block: DocBlock, dir: string): Promise<Outcome> {
   }
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: tmpdir() }
   if (redisUrl) env.REDIS_URL = redisUrl
+  if (postgresUrl) env.DATABASE_URL = postgresUrl
   let child: ChildProcess
   if (block.runtime === 'node') {
     child = spawn(process.execPath, ['--import', shim, file], {
@@ -374,8 +376,12 @@ function needsRedis(block: DocBlock): boolean {
   return importedPackages(block.code).some((p) => p === 'redis' || p === 'ioredis')
 }
 
+function needsPostgres(block: DocBlock): boolean {
+  return importedPackages(block.code).some((p) => p === 'pg' || p === 'postgres')
+}
+
 async function runAll(kind: 'esm' | 'commonjs'): Promise<void> {
-  const todo = runnable.filter((b) => redisUrl || !needsRedis(b))
+  const todo = runnable.filter((b) => (redisUrl || !needsRedis(b)) && (postgresUrl || !needsPostgres(b)))
   const started = Date.now()
   const outcomes = await pool(todo, POOL, (b) => runBlock(b, projects[kind]))
   const failed = outcomes.filter((o) => !o.ok)
@@ -384,7 +390,7 @@ async function runAll(kind: 'esm' | 'commonjs'): Promise<void> {
     [
       `docs blocks in the ${kind} project (${((Date.now() - started) / 1000).toFixed(1)} s): ` +
         `${outcomes.length - failed.length} ran, ${failed.length} failed, ${marked.length} marked, ` +
-        `${runnable.length - todo.length} skipped (no Redis)`,
+        `${runnable.length - todo.length} skipped (no Redis or PostgreSQL)`,
       ...outcomes.map((o) => `  ${o.ok ? 'ok  ' : 'FAIL'} ${blockName(o.block)}: ${o.detail.split('\n')[0]}`),
       ...marked.map(
         (b) =>

@@ -1,5 +1,6 @@
 import type { TestProject } from 'vitest/node'
 import { type ClusterNode, startRedisCluster } from './cluster.js'
+import { postgresBinDir, startPostgres } from './postgres.js'
 import { redisCliBin, redisServerBin, startRedis } from './redis.js'
 
 declare module 'vitest' {
@@ -7,6 +8,8 @@ declare module 'vitest' {
     redisUrl: string | null
     /** The nodes of a 3-master Redis Cluster, or null when the Redis tests are skipped. */
     redisCluster: ClusterNode[] | null
+    /** A PostgreSQL server (trust authentication, pg_stat_statements), or null when its tests are skipped. */
+    postgresUrl: string | null
   }
 }
 
@@ -19,10 +22,11 @@ function parseNodes(list: string): ClusterNode[] {
 }
 
 /**
- * Gives the tests a real Redis and a real Redis Cluster, once per run: REDIS_URL / REDIS_CLUSTER
+ * Gives the tests a real Redis, a real Redis Cluster and a real PostgreSQL, once per run: REDIS_URL / REDIS_CLUSTER
  * when set, else a redis-server and a 3-master cluster started here on free 127.0.0.1 ports (side
  * by side, ~2 s) and stopped after the run. Without redis-server (or redis-cli, for the cluster)
- * the Redis tests are skipped — except under CI, where that is a failure.
+ * the Redis tests are skipped — except under CI, where that is a failure. Likewise PostgreSQL:
+ * POSTGRES_URL when set, else a server from the Debian package (test/setup/postgres.ts).
  */
 export default async function setup(project: TestProject) {
   const stops: (() => Promise<void>)[] = []
@@ -35,6 +39,11 @@ export default async function setup(project: TestProject) {
     if (process.env.CI)
       throw new Error(`CI needs ${missing} on PATH (.ci/run installs redis-server with apt)`)
     console.warn(`\n!!! SKIPPING the Redis tests: no ${missing} on PATH (apt-get install redis-server)\n`)
+  }
+  // PostgreSQL: POSTGRES_URL when set, else a server started here from the Debian binaries.
+  if (!process.env.POSTGRES_URL && !postgresBinDir()) {
+    if (process.env.CI) throw new Error('CI needs PostgreSQL (.ci/run installs postgresql with apt)')
+    console.warn('\n!!! SKIPPING the PostgreSQL tests: no PostgreSQL (apt-get install postgresql)\n')
   }
   const started = await Promise.allSettled([
     process.env.REDIS_URL
@@ -53,6 +62,14 @@ export default async function setup(project: TestProject) {
             return c.nodes
           })
         : null,
+    process.env.POSTGRES_URL
+      ? process.env.POSTGRES_URL
+      : postgresBinDir()
+        ? startPostgres().then((pg) => {
+            stops.push(pg.stop)
+            return pg.url
+          })
+        : null,
   ] as const)
   const failed = started.find((r) => r.status === 'rejected')
   if (failed) {
@@ -60,12 +77,14 @@ export default async function setup(project: TestProject) {
     await Promise.all(stops.map((stop) => stop()))
     throw failed.reason
   }
-  const [url, cluster] = started.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
+  const [url, cluster, postgresUrl] = started.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
     string | null,
     ClusterNode[] | null,
+    string | null,
   ]
   project.provide('redisUrl', url)
   project.provide('redisCluster', cluster)
+  project.provide('postgresUrl', postgresUrl)
   return async () => {
     await Promise.all(stops.map((stop) => stop()))
   }

@@ -1,0 +1,61 @@
+/**
+ * The options of postgresStore, checked at construction like createAuth's (unknown names rejected
+ * with the closest valid one, numbers whole and in range, a NaN never accepted), and the check of
+ * every time the store is given.
+ */
+import { checkNames, functionOption, integerOption } from '../../core/options/validate.js'
+import { checkSchemaName } from './schema.js'
+import type { PostgresStoreOptions } from './types.js'
+import { cacheOption } from './verdict-cache.js'
+
+const OPTION_NAMES = [
+  'client',
+  'schema',
+  'timeoutMs',
+  'cache',
+  'sweepIntervalMs',
+  'onWarning',
+  'now',
+] as const
+
+/** `postgresStore(options)` resolved: every default applied, every value checked. */
+export interface StoreSettings {
+  schema: string
+  timeoutMs: number
+  sweepIntervalMs: number
+  onWarning: (message: string) => void
+  /** Epoch ms. */
+  clock: () => number
+  cache: { on: boolean; maxEntries: number; maxAgeMs: number }
+}
+
+/** Checks `options` and applies the defaults; throws a `TypeError` naming the option and the fix. */
+export function storeSettings(options: PostgresStoreOptions): StoreSettings {
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError(
+      "tokenward: postgresStore needs options: postgresStore({ client }), with new Pool() from 'pg' or postgres() from 'postgres'",
+    )
+  checkNames(options, OPTION_NAMES, 'postgresStore')
+  return {
+    schema: checkSchemaName(options.schema ?? 'tokenward'),
+    timeoutMs: integerOption(options.timeoutMs, 'timeoutMs', { min: 1, max: 600_000, fallback: 1000 }),
+    sweepIntervalMs: integerOption(options.sweepIntervalMs, 'sweepIntervalMs', {
+      min: 0,
+      max: 86_400_000,
+      fallback: 60_000,
+    }),
+    onWarning: functionOption(options.onWarning, 'onWarning') ?? ((message: string) => console.warn(message)),
+    clock: functionOption(options.now, 'now') ?? Date.now,
+    cache: cacheOption(options.cache, checkNames),
+  }
+}
+
+/**
+ * A time or count the store is given must be a finite number: a NaN compares false with every
+ * expiry and would silently switch a protection off, so the call rejects instead (fail closed).
+ */
+export function finite(value: number, what: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new TypeError(`tokenward: postgresStore was given ${String(value)} as ${what}, not a finite number`)
+  return value
+}
