@@ -21,10 +21,11 @@ export default defineConfig({
   target: 'es2022',
   platform: 'neutral',
   treeshake: true,
-  // `cookie` and `fastify-plugin` are compiled in: no CommonJS module to load at import time
-  // (`cookie` cost a cold import ~15 ms), and no runtime dependency beyond jose and argon2.
-  // Their MIT notices are in README.md.
-  noExternal: ['cookie', 'fastify-plugin'],
+  // `cookie`, `fastify-plugin` and `@noble/hashes` (the HMAC-SHA256 of runtimes without
+  // node:crypto) are compiled in: no CommonJS module to load at import time (`cookie` cost a cold
+  // import ~15 ms), and no runtime dependency beyond jose and argon2. Their MIT notices are in
+  // README.md.
+  noExternal: ['cookie', 'fastify-plugin', '@noble/hashes'],
   // The auth routes load the password module by the package's own name, so that package.json
   // `exports` pick it per runtime (argon2 on Node/Bun/Deno, a stub on Workers): never inlined.
   external: ['tokenward/password'],

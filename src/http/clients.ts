@@ -6,6 +6,7 @@
  */
 import { getHeader } from '../core/credentials/index.js'
 import { AuthError } from '../core/errors.js'
+import { safeEqual } from '../core/lib/native.js'
 import { clientAddress } from './address.js'
 import { badRequest, stringField } from './body.js'
 import { release, reserveClientAttempt } from './rate-limit.js'
@@ -13,15 +14,6 @@ import type { RouteContext } from './route-context.js'
 import type { AuthRouteRequest, BodyFields } from './types.js'
 
 const invalidClient = (message: string) => new AuthError('invalid_client', message)
-
-/** Constant-time string comparison (a secret must not leak through timing). */
-function sameSecret(a: string, b: string): boolean {
-  const x = new TextEncoder().encode(a)
-  const y = new TextEncoder().encode(b)
-  let diff = x.length ^ y.length
-  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0)
-  return diff === 0
-}
 
 /** The credentials of an `Authorization: Basic …` header, or `undefined`. */
 function basicCredentials(request: AuthRouteRequest): { id: string; secret: string } | undefined {
@@ -83,7 +75,7 @@ export async function authenticateClient(
     // Counted BEFORE the secret is compared (like a login): 25 guesses at once get exactly the limit.
     const reservation = await reserveClientAttempt(route, id, address)
     const secret = basic?.secret ?? bodySecret
-    if (secret === undefined || !sameSecret(secret, client.secret)) {
+    if (secret === undefined || !safeEqual(secret, client.secret)) {
       route.core.emit({
         type: 'login_failed',
         username: `client:${id}`,

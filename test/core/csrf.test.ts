@@ -1,17 +1,19 @@
-// The signed double-submit CSRF token (core/csrf.ts) and the cookie settings it rides on.
+// The signed double-submit CSRF token (core/credentials/csrf.ts), the cookie settings it rides on,
+// and the HMAC and comparison under it (core/lib/native.ts).
 import { createHmac, generateKeyPairSync } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { csrfKeysOf } from '../../src/core/context.js'
 import { resolveCookies, sessionOf } from '../../src/core/credentials/cookies.js'
-import { csrfKeys, portableHmacSha256 } from '../../src/core/credentials/csrf.js'
+import { csrfKeys } from '../../src/core/credentials/csrf.js'
+import { portableHmacSha256, safeEqual } from '../../src/core/lib/native.js'
 import { createAuth } from '../../src/index.js'
 
 const SECRET = 'csrf-test-secret-at-least-32-bytes-long!!'
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
 const keysOf = (auth: object) => csrfKeysOf(auth)
 
-describe('the portable HMAC-SHA256 (runtimes without node:crypto)', () => {
+describe('the portable HMAC-SHA256 of @noble/hashes (runtimes without node:crypto)', () => {
   it('matches the RFC 4231 test vectors', () => {
     const cases: [Uint8Array, Uint8Array, string][] = [
       [
@@ -40,6 +42,20 @@ describe('the portable HMAC-SHA256 (runtimes without node:crypto)', () => {
       }),
       { numRuns: 300 },
     )
+  })
+})
+
+describe('the constant-time comparison', () => {
+  it('is string equality, whatever the lengths and characters', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 40 }), fc.string({ maxLength: 40 }), (a, b) => {
+        expect(safeEqual(a, b)).toBe(a === b)
+        expect(safeEqual(a, a)).toBe(true)
+      }),
+      { numRuns: 300 },
+    )
+    expect(safeEqual('secret', 'secret\u0000')).toBe(false)
+    expect(safeEqual('', '')).toBe(true)
   })
 })
 

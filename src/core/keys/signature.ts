@@ -3,12 +3,13 @@
  * `createAuth`); this module turns each into a signer and a verifier once.
  *
  * Two backends sit behind it: Web Crypto (portable: every runtime, edge included) and, where the
- * runtime has `node:crypto` (Node, Bun, Deno), the native one — reached through
- * `process.getBuiltinModule`, so `src/core` never imports a `node:` module and bundles for the
- * edge unchanged. Web Crypto runs each HMAC as a thread-pool job; node:crypto answers in the same
- * turn, about 15× faster for HS256 on Node 20 (docs/benchmarks.md).
+ * runtime has `node:crypto` (Node, Bun, Deno), the native one (lib/native.ts loads it without
+ * importing a `node:` module, so `src/core` bundles for the edge unchanged). Web Crypto runs each
+ * HMAC as a thread-pool job; node:crypto answers in the same turn, about 15× faster for HS256 on
+ * Node 20 (docs/benchmarks.md).
  */
 import { decodeBase64url, encodeBase64url, utf8 } from '../lib/encoding.js'
+import { type NativeCrypto, type NativeKeyObject, nativeCrypto } from '../lib/native.js'
 
 export type Algorithm =
   | 'HS256'
@@ -33,44 +34,7 @@ export type Signer = (signingInput: string) => string | Promise<string>
 /** Which backend a verifier uses (exposed for the benchmark and the differential test). */
 export type Backend = 'native' | 'webcrypto'
 
-// --- the native backend, when the runtime has node:crypto ------------------------------------
-
-interface NativeKeyObject {
-  readonly type: string
-}
-interface NativeHmac {
-  update(data: string): NativeHmac
-  digest(): Uint8Array
-  digest(encoding: 'base64url'): string
-}
-interface NativeCrypto {
-  KeyObject: { from(key: CryptoKey): NativeKeyObject }
-  createSecretKey(key: Uint8Array): NativeKeyObject
-  createHmac(hash: string, key: NativeKeyObject): NativeHmac
-  createHash(hash: string): { update(data: string): { digest(encoding: 'base64url'): string } }
-  timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean
-  verify(hash: string | null, data: Uint8Array, key: object, signature: Uint8Array): boolean
-  sign(hash: string | null, data: Uint8Array, key: object): Uint8Array
-  constants: { RSA_PKCS1_PSS_PADDING: number; RSA_PSS_SALTLEN_DIGEST: number }
-}
-
-function loadNative(): NativeCrypto | undefined {
-  try {
-    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
-    const mod = proc?.getBuiltinModule?.('node:crypto') as NativeCrypto | undefined
-    return mod && typeof mod.createHmac === 'function' && typeof mod.KeyObject?.from === 'function'
-      ? mod
-      : undefined
-  } catch {
-    return undefined
-  }
-}
-
-let native: NativeCrypto | undefined | null = null
-function nativeCrypto(): NativeCrypto | undefined {
-  if (native === null) native = loadNative()
-  return native
-}
+// --- the native backend, when the runtime has node:crypto (lib/native.ts) ------------------
 
 const HASH: Record<Algorithm, string | null> = {
   HS256: 'sha256',
