@@ -4,9 +4,12 @@
  * every time the store is given.
  */
 import { checkNames, functionOption, integerOption } from '../../core/options/validate.js'
+import { type Driver, isRecord } from './driver.js'
+import { pgPool } from './driver-pg.js'
+import { postgresJs } from './driver-postgres-js.js'
 import { checkSchemaName } from './schema.js'
-import type { PostgresStoreOptions } from './types.js'
-import { cacheOption } from './verdict-cache.js'
+import type { PgPoolLike, PostgresJsLike, PostgresStoreOptions } from './types.js'
+import { cacheOption } from './verdict-cache/index.js'
 
 const OPTION_NAMES = [
   'client',
@@ -58,4 +61,28 @@ export function finite(value: number, what: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value))
     throw new TypeError(`tokenward: postgresStore was given ${String(value)} as ${what}, not a finite number`)
   return value
+}
+
+const MAKE_CLIENT = "new Pool({ connectionString }) from 'pg', or postgres(url) from 'postgres' (postgres.js)"
+
+/** `options.client` as a driver, or an error that says what to pass instead. */
+export function driverOf(options: PostgresStoreOptions, timeoutMs: number): Driver {
+  const client: unknown = options.client
+  if (isRecord(client) && typeof client.unsafe === 'function' && typeof client.listen === 'function')
+    return postgresJs(client as unknown as PostgresJsLike, timeoutMs)
+  if (isRecord(client) && typeof client.connect === 'function' && typeof client.query === 'function') {
+    if (typeof client.totalCount !== 'number' || !isRecord(client.options))
+      throw new TypeError(
+        'tokenward: postgresStore `client` must be a pg Pool, not a single pg Client (the store runs ' +
+          `statements side by side) — ${MAKE_CLIENT}`,
+      )
+    return pgPool(client as unknown as PgPoolLike, timeoutMs)
+  }
+  throw new TypeError(
+    `tokenward: postgresStore \`client\` must be a pg Pool or a postgres.js client, got ${
+      typeof client === 'string'
+        ? `the string '${client}' (a connection string is not a client)`
+        : String(client)
+    } — ${MAKE_CLIENT}`,
+  )
 }

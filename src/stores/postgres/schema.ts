@@ -30,9 +30,8 @@ export const channelOf = (schema: string) => `${schema}_changes`
 /** The advisory lock class of tokenward (the two-key lock space, apart from the one-key one). */
 export const LOCK_CLASS = 20_261_206
 
-/** Migration 1: every table, index, trigger and function of the first release. */
-function version1(s: string): string {
-  const channel = channelOf(s)
+/** Migration 1, the tables: one per kind of entry, each row with its own expiry. */
+function tables(s: string): string {
   return `
   -- Revoked token and family ids (revoke, isRevoked).
   CREATE TABLE ${s}.revoked (
@@ -89,8 +88,13 @@ function version1(s: string): string {
     PRIMARY KEY (subject, id)
   );
   CREATE INDEX sessions_newest ON ${s}.sessions (subject, created_at DESC, id);
-  CREATE INDEX sessions_expires_at ON ${s}.sessions (expires_at);
+  CREATE INDEX sessions_expires_at ON ${s}.sessions (expires_at);`
+}
 
+/** Migration 1, the announcements the verdict caches LISTEN to. */
+function announcements(s: string): string {
+  const channel = channelOf(s)
+  return `
   -- Every change of a revocation or a cutoff is announced on the channel ${channel} (the
   -- verdict caches of every instance LISTEN to it): 'r:<id>', 'c:<subject>', or '*' for "drop
   -- everything" (TRUNCATE, or a key too long for a payload). A row deleted after its expiry needs
@@ -130,8 +134,12 @@ function version1(s: string): string {
   CREATE TRIGGER announce_truncate AFTER TRUNCATE ON ${s}.revoked
     FOR EACH STATEMENT EXECUTE FUNCTION ${s}.truncated();
   CREATE TRIGGER announce_truncate AFTER TRUNCATE ON ${s}.cutoffs
-    FOR EACH STATEMENT EXECUTE FUNCTION ${s}.truncated();
+    FOR EACH STATEMENT EXECUTE FUNCTION ${s}.truncated();`
+}
 
+/** Migration 1, `save_session`: a capped session save in one transaction. */
+function saveSession(s: string): string {
+  return `
   -- Saves a session record and, with p_max, ends the subject's oldest live records past the cap
   -- in the same transaction: each one's family is revoked until p_expires, then its record goes.
   -- Saves of one subject are serialised by an advisory lock, and each statement of the function
@@ -172,8 +180,12 @@ function version1(s: string): string {
       DELETE FROM ${s}.sessions WHERE subject = p_subject AND id = ANY (ended);
     END IF;
     RETURN QUERY SELECT unnest(ended);
-  END $fn$;
+  END $fn$;`
+}
 
+/** Migration 1, `sweep`: deletes expired rows in small batches. */
+function sweep(s: string): string {
+  return `
   -- Deletes expired rows: at most p_batch per table, oldest first, skipping rows another
   -- transaction holds. \`deleted\` is the total, \`more\` whether a table had a full batch.
   -- postgresStore calls it every minute (sweepIntervalMs); with sweepIntervalMs: 0, schedule
@@ -197,6 +209,11 @@ function version1(s: string): string {
     END LOOP;
     RETURN QUERY SELECT total, most >= p_batch;
   END $fn$;`
+}
+
+/** Migration 1: every table, index, trigger and function of the first release. */
+function version1(s: string): string {
+  return [tables(s), announcements(s), saveSession(s), sweep(s)].join('\n')
 }
 
 /** The migrations of this release, in order: version → its SQL for a schema. */

@@ -24,6 +24,36 @@ export interface SessionDeps {
 
 const text = (value: unknown) => (value === null || value === undefined ? null : String(value))
 
+/** A session row ([id, created_at, last_used_at, expires_at, user_agent, address]) as a record. */
+function sessionRecord(
+  subject: string,
+  row: unknown[],
+  unexpected: SessionDeps['unexpected'],
+): SessionRecord {
+  const record: SessionRecord = {
+    id: String(row[0]),
+    subject,
+    createdAt: Number(row[1]),
+    lastUsedAt: Number(row[2]),
+    expiresAt: Number(row[3]),
+    userAgent: text(row[4]),
+    address: text(row[5]),
+  }
+  if (![record.createdAt, record.lastUsedAt, record.expiresAt].every(Number.isFinite))
+    throw unexpected('a session row', row)
+  return record
+}
+
+/** The values of `save_session` for `record`, or `undefined` for a record already expired (nothing kept). */
+function saveValues(record: SessionRecord, cap: number | undefined, at: number): unknown[] | undefined {
+  for (const name of ['createdAt', 'lastUsedAt', 'expiresAt'] as const) finite(record[name], name)
+  if (cap !== undefined && (!Number.isInteger(cap) || cap < 1))
+    throw new TypeError(`tokenward: maxPerSubject must be a whole number of at least 1, got ${String(cap)}`)
+  if (record.expiresAt <= at) return undefined
+  const { subject, id, createdAt, lastUsedAt, expiresAt, userAgent, address } = record
+  return [subject, id, createdAt, lastUsedAt, expiresAt, userAgent, address, at, cap ?? null]
+}
+
 /**
  * The session methods over `deps`.
  *
@@ -34,42 +64,14 @@ const text = (value: unknown) => (value === null || value === undefined ? null :
  * ```
  */
 export function postgresSessions({ sql, run, now, unexpected, ended }: SessionDeps) {
-  const recordOf = (subject: string, row: unknown[]): SessionRecord => {
-    const record: SessionRecord = {
-      id: String(row[0]),
-      subject,
-      createdAt: Number(row[1]),
-      lastUsedAt: Number(row[2]),
-      expiresAt: Number(row[3]),
-      userAgent: text(row[4]),
-      address: text(row[5]),
-    }
-    if (![record.createdAt, record.lastUsedAt, record.expiresAt].every(Number.isFinite))
-      throw unexpected('a session row', row)
-    return record
-  }
+  const recordOf = (subject: string, row: unknown[]) => sessionRecord(subject, row, unexpected)
 
   const methods: Required<SessionStore> = {
     async saveSession(record, options) {
-      const at = now()
-      for (const name of ['createdAt', 'lastUsedAt', 'expiresAt'] as const) finite(record[name], name)
-      if (record.expiresAt <= at) return options?.maxPerSubject === undefined ? undefined : []
       const cap = options?.maxPerSubject
-      if (cap !== undefined && (!Number.isInteger(cap) || cap < 1))
-        throw new TypeError(
-          `tokenward: maxPerSubject must be a whole number of at least 1, got ${String(cap)}`,
-        )
-      const rows = await run(sql.saveSession, [
-        record.subject,
-        record.id,
-        record.createdAt,
-        record.lastUsedAt,
-        record.expiresAt,
-        record.userAgent,
-        record.address,
-        at,
-        cap ?? null,
-      ])
+      const values = saveValues(record, cap, now())
+      if (values === undefined) return cap === undefined ? undefined : []
+      const rows = await run(sql.saveSession, values)
       if (cap === undefined) return undefined
       // The trigger announces each revocation to every cache; this one drops them at once too.
       const ids = rows.map((row) => String(row[0]))

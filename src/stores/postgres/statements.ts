@@ -6,8 +6,8 @@
  * has not reached yet is never an answer. Rows come back as arrays, in the column order given.
  */
 
-/** The statements for schema `s` (already checked: it needs no quoting). */
-export function statements(s: string) {
+/** The revocation check and the writes it reads. */
+function checkStatements(s: string) {
   return {
     /**
      * The request-path check, ONE statement: the present revocations among the ids, the subject's
@@ -38,7 +38,12 @@ ON CONFLICT (subject) DO UPDATE SET
 
     /** $1 subject, $2 now. */
     getCutoff: `SELECT at FROM ${s}.cutoffs WHERE subject = $1::text AND expires_at > $2::float8`,
+  }
+}
 
+/** Counters, first uses and refresh spends: each an upsert whose row lock orders concurrent calls. */
+function spendStatements(s: string) {
+  return {
     /**
      * Adds a positive cost: creates the counter with its window, or adds to the live one (an
      * expired one starts afresh). The row lock makes concurrent hits queue: each gets its own count.
@@ -88,11 +93,15 @@ WHERE key = $1::text AND expires_at > $3::float8 RETURNING count`,
     AND r.expires_at > $5::float8
 )
 SELECT (SELECT revoked FROM gate)::int, (SELECT retries FROM spend)`,
-
     /** $1 subject, $2 family, $3 now. */
     spentGeneration: `SELECT generation FROM ${s}.families
 WHERE subject = $1::text AND family = $2::text AND expires_at > $3::float8`,
+  }
+}
 
+/** Session records. */
+function sessionStatements(s: string) {
+  return {
     /** $1 subject … $7 address, $8 now, $9 cap (or null). Rows: the ended ids. */
     saveSession: `SELECT * FROM ${s}.save_session($1::text, $2::text, $3::float8, $4::float8, $5::float8,
   $6::text, $7::text, $8::float8, $9::int)`,
@@ -122,7 +131,15 @@ WHERE subject = $1::text AND id = $2::text AND expires_at > $3::float8`,
 RETURNING (expires_at > $3::float8)::int`,
     /** $1 subject. */
     deleteSessions: `DELETE FROM ${s}.sessions WHERE subject = $1::text`,
+  }
+}
 
+/** The statements for schema `s` (already checked: it needs no quoting). */
+export function statements(s: string) {
+  return {
+    ...checkStatements(s),
+    ...spendStatements(s),
+    ...sessionStatements(s),
     /** The version the database has (null when the table is empty). */
     version: `SELECT max(version) FROM ${s}.schema_version`,
     /** One sweep round: $1 now, $2 batch. Row: [deleted, more 0|1]. */
