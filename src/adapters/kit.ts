@@ -17,7 +17,8 @@ import type { CookieOptions } from '../core/credentials/cookies.js'
 import { AuthError, isAuthError } from '../core/errors.js'
 import type { Requirement } from '../core/guards.js'
 import { type Duration, toSeconds } from '../core/lib/duration.js'
-import { checkNames, cookieOption } from '../core/options/index.js'
+import { kindOf } from '../core/lib/kind.js'
+import { booleanOption, checkNames, cookieOption } from '../core/options/validate.js'
 import type { Auth, AuthContext, AuthenticateOptions } from '../core/types/index.js'
 import { badRequest, bodyTooLarge } from '../http/body.js'
 import { errorResponse } from '../http/response.js'
@@ -32,14 +33,6 @@ export class WiringError extends Error {
   override readonly name = 'TokenwardWiringError'
 }
 
-/** A short description of a value for an error message (never its content). */
-function describe(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  if (typeof value === 'object') return 'an object that is not an Auth'
-  return typeof value === 'string' ? 'a string' : String(value)
-}
-
 /** The object `createAuth` returned, or a `TypeError` naming the call to fix. */
 export function checkAuth(auth: unknown, call: string): void {
   const a = auth as Partial<Auth<object, unknown>> | null | undefined
@@ -51,7 +44,11 @@ export function checkAuth(auth: unknown, call: string): void {
     typeof a.verifyAccessToken !== 'function'
   )
     throw new TypeError(
-      `tokenward: ${call} needs the object createAuth() returned as its first argument, got ${describe(auth)}`,
+      `tokenward: ${call} needs the object createAuth() returned as its first argument, got ${
+        typeof auth === 'object' && auth !== null && !Array.isArray(auth)
+          ? 'an object that is not an Auth'
+          : kindOf(auth)
+      }`,
     )
 }
 
@@ -109,13 +106,6 @@ export interface AdapterSettings<R> {
 
 const COMMON_NAMES = ['optional', 'cookies', 'passErrors', 'getToken', 'userProperty'] as const
 
-function booleanOf(value: unknown, name: string, where: string): boolean {
-  if (value === undefined) return false
-  if (typeof value !== 'boolean')
-    throw new TypeError(`tokenward: \`${name}\` of ${where} must be true or false`)
-  return value
-}
-
 /** The user property: a non-empty name other than `auth`, or `false`. */
 export function userPropertyOf(value: unknown, where: string): string | false {
   if (value === undefined) return 'user'
@@ -144,8 +134,8 @@ export function adapterSettings<R>(
   if (options.getToken !== undefined && typeof options.getToken !== 'function')
     throw new TypeError(`tokenward: \`getToken\` of ${where} must be a function (request) => token`)
   return {
-    optional: booleanOf(options.optional, 'optional', where),
-    passErrors: booleanOf(options.passErrors, 'passErrors', where),
+    optional: booleanOption(options.optional, 'optional', where) ?? false,
+    passErrors: booleanOption(options.passErrors, 'passErrors', where) ?? false,
     getToken: options.getToken,
     userProperty: userPropertyOf(options.userProperty, where),
     callOptions: callOptionsOf(auth, options.cookies),
@@ -229,7 +219,7 @@ export function unmet(
 export function checkNamesList(names: readonly unknown[], guard: string): string[] {
   for (const name of names)
     if (typeof name !== 'string' || name.length === 0)
-      throw new TypeError(`tokenward: ${guard}(…) takes names (non-empty strings), got ${describe(name)}`)
+      throw new TypeError(`tokenward: ${guard}(…) takes names (non-empty strings), got ${kindOf(name)}`)
   return names as string[]
 }
 
@@ -374,7 +364,7 @@ export function servedUnder(fullPath: string, below: string, fallback: string): 
 export function freshSeconds(value: unknown): number {
   if (typeof value !== 'number' && typeof value !== 'string')
     throw new TypeError(
-      `tokenward: requireFresh(maxAge) takes a duration such as '5m' or seconds, got ${describe(value)}`,
+      `tokenward: requireFresh(maxAge) takes a duration such as '5m' or seconds, got ${kindOf(value)}`,
     )
   const seconds = toSeconds(value as Duration, 'requireFresh(maxAge)')
   if (seconds <= 0) throw new TypeError('tokenward: requireFresh(maxAge) must be more than 0 s')

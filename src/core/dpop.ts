@@ -18,7 +18,7 @@ import { type AuthCore, storeCall } from './context.js'
 import { boundKey, checkBinding, type Presented } from './credentials/binding.js'
 import { type Credentials, getHeader } from './credentials/index.js'
 import type { CredentialsInput, HeadersInput } from './credentials/types.js'
-import { AuthError, type DpopChallenge, isAuthError } from './errors.js'
+import { AuthError, type DpopChallenge, isAuthError, withOptions } from './errors.js'
 import { sha256Base64url } from './keys/signature.js'
 import { DPOP_NONCE_PERIOD, DPOP_PROOF_PREFIX, HEADER_DPOP, TYP_DPOP } from './lib/constants.js'
 import type { DpopSettings } from './options/index.js'
@@ -76,15 +76,7 @@ function challengeOf(core: AuthCore, settings: DpopSettings): DpopChallenge {
 /** `err` answered with a DPoP challenge (RFC 9449 §7.1) and, with nonces on, the nonce to use. */
 function challenged(core: AuthCore, settings: DpopSettings, err: unknown): unknown {
   if (!isAuthError(err) || err.dpop !== undefined) return err
-  return new AuthError(err.code, err.message, {
-    realm: err.realm,
-    scope: err.scope,
-    retryAfter: err.retryAfter,
-    claim: err.claim,
-    maxAge: err.maxAge,
-    cause: err.cause,
-    dpop: challengeOf(core, settings),
-  })
+  return withOptions(err, { dpop: challengeOf(core, settings) })
 }
 
 /**

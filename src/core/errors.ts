@@ -258,16 +258,26 @@ export function callbackFailure(emit: ErrorSink, source: string, err: unknown): 
   return err
 }
 
-/** `err` with `realm` in its `WWW-Authenticate` challenge (an AuthError), else `err` as it is. */
-export function applyRealm(realm: string, err: unknown): unknown {
-  if (!isAuthError(err) || err.realm === realm) return err
+/**
+ * A copy of `err` with some of its options changed (an AuthError is read-only): the one way an
+ * answer is re-dressed — the realm at the boundary, a DPoP challenge (dpop.ts). Works on an
+ * AuthError of another copy of the package too.
+ */
+export function withOptions(err: AuthError, changes: AuthErrorOptions): AuthError {
   return new AuthError(err.code, err.message, {
-    realm,
+    realm: err.realm,
     scope: err.scope,
     retryAfter: err.retryAfter,
     claim: err.claim,
     dpop: err.dpop,
     maxAge: err.maxAge,
     cause: err.cause,
+    ...changes,
   })
+}
+
+/** `err` with `realm` in its `WWW-Authenticate` challenge (an AuthError), else `err` as it is. */
+export function applyRealm(realm: string, err: unknown): unknown {
+  if (!isAuthError(err) || err.realm === realm) return err
+  return withOptions(err, { realm })
 }

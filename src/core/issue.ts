@@ -5,18 +5,11 @@
 
 import { type AuthCore, keysOf } from './context.js'
 import { confirmation } from './dpop.js'
-import { RESERVED_CLAIMS } from './jws/claims.js'
+import { checkSubject, RESERVED_CLAIMS } from './jws/claims.js'
 import { randomId, signToken } from './jws/tokens.js'
 import type { ResolvedKey } from './keys/index.js'
 import { recordSession } from './sessions.js'
 import type { ClaimsInput, IssueOptions, TokenPair } from './types/index.js'
-
-/** `sub` must be a non-empty string (a configuration or programming mistake otherwise). */
-export function checkSubject(sub: unknown): string {
-  if (typeof sub !== 'string' || sub.length === 0)
-    throw new TypeError('tokenward: claims need a non-empty string `sub`')
-  return sub
-}
 
 /** The caller's own claims: everything but the registered ones tokenward sets. */
 export function customClaims(claims: Record<string, unknown>): Record<string, unknown> {
@@ -117,7 +110,7 @@ export async function issueTokens(
 ): Promise<TokenPair> {
   if (typeof input !== 'object' || input === null)
     throw new TypeError('tokenward: issueTokens needs a claims object')
-  const sub = checkSubject(input.sub)
+  const sub = checkSubject(input.sub, 'issueTokens')
   for (const name of Object.keys(input)) {
     if (name !== 'sub' && RESERVED_CLAIMS.has(name))
       throw new TypeError(`tokenward: claim \`${name}\` is set by tokenward`)

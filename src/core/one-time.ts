@@ -5,11 +5,11 @@
 
 import { type AuthCore, storeCall, withRealm } from './context.js'
 import { AuthError } from './errors.js'
-import { baseClaims, checkSubject, customClaims, issueAt, signingKey } from './issue.js'
-import type { RegisteredClaims } from './jws/claims.js'
+import { baseClaims, customClaims, issueAt, signingKey } from './issue.js'
+import { checkSubject, type RegisteredClaims } from './jws/claims.js'
 import { randomId, signToken } from './jws/tokens.js'
 import type { Duration } from './lib/duration.js'
-import { durationOption } from './options/index.js'
+import { durationOption } from './options/validate.js'
 import { verify } from './verify.js'
 
 /** `auth.issueOneTimeToken`. */
@@ -22,7 +22,7 @@ export async function issueOneTimeToken(
 ): Promise<string> {
   if (typeof purpose !== 'string' || purpose.length === 0)
     throw new TypeError('tokenward: a one-time token needs a purpose')
-  checkSubject(sub)
+  checkSubject(sub, 'issueOneTimeToken')
   const seconds = durationOption(ttl, 'ttl', { min: 1, fallback: '15m' })
   const key = await signingKey(core)
   const iat = issueAt(core)

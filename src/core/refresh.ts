@@ -23,8 +23,8 @@ import { type AuthCore, callback, storeCall, withRealm } from './context.js'
 import type { Presented } from './credentials/binding.js'
 import { type CheckedProof, requireBinding, spendProof } from './dpop.js'
 import { AuthError, isAuthError } from './errors.js'
-import { checkSubject, customClaims, issueAt, signAccess, signPair } from './issue.js'
-import { RESERVED_CLAIMS, type RegisteredClaims } from './jws/claims.js'
+import { customClaims, issueAt, signAccess, signPair } from './issue.js'
+import { checkSubject, RESERVED_CLAIMS, type RegisteredClaims } from './jws/claims.js'
 import { issueInstant } from './jws/tokens.js'
 import { expiryOf, revokeFamily, touchSession } from './sessions.js'
 import type { AccessClaims, RefreshOptions, StepUpOptions, StepUpTokens, TokenPair } from './types/index.js'
@@ -267,7 +267,7 @@ export async function stepUp(
   input?: Record<string, unknown>,
   options?: StepUpOptions,
 ): Promise<StepUpTokens> {
-  const sub = checkSubject(verified.sub)
+  const sub = checkSubject(verified.sub, 'stepUp')
   const fid = verified.fid
   if (typeof fid !== 'string' || fid.length === 0)
     throw new TypeError(

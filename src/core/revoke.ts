@@ -7,7 +7,7 @@ import { type AuthCore, keysOf, storeCall, withRealm } from './context.js'
 import { type Binding, bindingOf, isBound, type Presented } from './credentials/binding.js'
 import { requireBinding } from './dpop.js'
 import { AuthError } from './errors.js'
-import { checkSubject } from './issue.js'
+import { checkSubject } from './jws/claims.js'
 import {
   checkSignature,
   decodePayload,
@@ -87,7 +87,7 @@ export async function revoke(
  * cutoff is after it too. Third-party tokens (`verifyProfile: 'jwt'`) compare to the second.
  */
 export async function revokeSubject(core: AuthCore, sub: string): Promise<void> {
-  checkSubject(sub)
+  checkSubject(sub, 'revokeSubject')
   const nowMs = Math.max(core.now(), core.lastCutoffMs)
   core.lastCutoffMs = nowMs
   const until = nowMs / 1000 + core.settings.familyLifetime

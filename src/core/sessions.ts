@@ -22,28 +22,17 @@
  * record of, so a session without one would survive it. A store that cannot save a record cannot
  * check a revocation either (every request asks it), so the login loses nothing it could have used.
  */
-import {
-  SESSION_STORE_METHODS,
-  type SessionPage,
-  type SessionRecord,
-  type SessionStore,
-  type TokenStore,
-} from '../stores/types.js'
+import type { SessionPage, SessionRecord, SessionStore, TokenStore } from '../stores/types.js'
 import { type AuthCore, storeCall, withRealm } from './context.js'
 import { AuthError } from './errors.js'
+import { checkSubject } from './jws/claims.js'
 import { addressNetwork } from './lib/address.js'
 import { DEFAULT_SESSION_PAGE, SESSION_EVICTION_WINDOW } from './lib/constants.js'
 import { afterOf, compareIds, cursorOf, newestFirst, sessionView, userAgentOf } from './lib/records.js'
+import { missingSessionMethods } from './lib/store-methods.js'
 import type { IssueOptions, Session, SessionPageOptions, SessionsPage, TokenPair } from './types/index.js'
 
 // --- the store's session methods -------------------------------------------------------------------
-
-/** The session methods `store` lacks (all four for a store that keeps no records). */
-export function missingSessionMethods(store: TokenStore): string[] {
-  return SESSION_STORE_METHODS.filter(
-    (name) => typeof (store as unknown as Record<string, unknown>)[name] !== 'function',
-  )
-}
 
 /** The store as a {@link SessionStore}, or a `TypeError` naming what it lacks and for which call. */
 function sessionStore(core: AuthCore, call: string): TokenStore & SessionStore {
@@ -74,12 +63,6 @@ function warnOnce(core: AuthCore, cause: string, message: string, err: unknown):
 }
 
 // --- what a record keeps ------------------------------------------------------------------------------
-
-function subjectOf(sub: unknown, call: string): string {
-  if (typeof sub !== 'string' || sub.length === 0)
-    throw new TypeError(`tokenward: ${call} needs a non-empty string subject`)
-  return sub
-}
 
 function sessionIdOf(id: unknown, call: string, name: string): string {
   if (typeof id !== 'string') throw new TypeError(`tokenward: ${call} needs \`${name}\` as a string`)
@@ -283,7 +266,7 @@ export async function listSessionsPage(
   sub: string,
   options: SessionPageOptions = {},
 ): Promise<SessionsPage> {
-  subjectOf(sub, 'listSessionsPage')
+  checkSubject(sub, 'listSessionsPage')
   const { current, cursor } = options
   if (current !== undefined) sessionIdOf(current, 'listSessionsPage', 'current')
   const limit = options.limit ?? Math.min(DEFAULT_SESSION_PAGE, maxPage(core))
@@ -325,7 +308,7 @@ async function recordOf(store: TokenStore & SessionStore, sub: string, id: strin
  * expired or an unknown one is `session_not_found` and nothing is revoked.
  */
 export async function revokeSession(core: AuthCore, sub: string, sessionId: string): Promise<void> {
-  subjectOf(sub, 'revokeSession')
+  checkSubject(sub, 'revokeSession')
   sessionIdOf(sessionId, 'revokeSession', 'sessionId')
   const store = sessionStore(core, 'revokeSession')
   try {
@@ -350,7 +333,7 @@ export async function revokeOtherSessions(
   sub: string,
   currentSessionId: string,
 ): Promise<string[]> {
-  subjectOf(sub, 'revokeOtherSessions')
+  checkSubject(sub, 'revokeOtherSessions')
   sessionIdOf(currentSessionId, 'revokeOtherSessions', 'currentSessionId')
   const store = sessionStore(core, 'revokeOtherSessions')
   try {

@@ -13,7 +13,7 @@ import {
   functionOption,
   integerOption,
   objectOption,
-} from '../core/options/index.js'
+} from '../core/options/validate.js'
 import type { AuthRouteOptions } from './types.js'
 
 /** Every option name of the auth routes (adapters add their own). */

@@ -23,14 +23,21 @@ export function loadPasswords(): Promise<PasswordModule> {
   return passwordModule
 }
 
-/** Default claims of a user: `sub` from `id` (or `sub`, `_id`), plus `roles` / `scope` / `permissions`. */
-export function defaultClaimsFor(user: unknown): ClaimsInput<DefaultClaims> {
-  const u = (user ?? {}) as Record<string, unknown>
+/** A user's id, as the default claims read it: `id`, else `sub`, else `_id` (a string or a number). */
+export function userIdOf(user: unknown): string | undefined {
+  if (typeof user !== 'object' || user === null) return undefined
+  const u = user as Record<string, unknown>
   const id = u.id ?? u.sub ?? u._id
-  if (typeof id !== 'string' && typeof id !== 'number') {
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined
+}
+
+/** Default claims of a user: `sub` from its id ({@link userIdOf}), plus `roles` / `scope` / `permissions`. */
+export function defaultClaimsFor(user: unknown): ClaimsInput<DefaultClaims> {
+  const sub = userIdOf(user)
+  if (sub === undefined)
     throw new TypeError('tokenward: the user has no `id`; give the auth routes a `claimsFor(user)`')
-  }
-  const claims: ClaimsInput<DefaultClaims> = { sub: String(id) }
+  const u = user as Record<string, unknown>
+  const claims: ClaimsInput<DefaultClaims> = { sub }
   if (Array.isArray(u.roles)) claims.roles = u.roles.filter((r): r is string => typeof r === 'string')
   else if (typeof u.role === 'string') claims.roles = [u.role]
   if (typeof u.scope === 'string') claims.scope = u.scope

@@ -1,7 +1,7 @@
 /** tokenward/fastify: the plugin (one section of the adapter; src/adapters/fastify.ts re-exports it). */
 import type { FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
-import { checkNames } from '../../core/options/index.js'
+import { checkNames } from '../../core/options/validate.js'
 import type { Auth, AuthRouteOptions, Requirement } from '../../index.js'
 import { adapterSettings, checkAuth } from '../kit.js'
 import { hook, makeCheck } from './credentials.js'

@@ -1,6 +1,6 @@
 /** tokenward/fastify: start-up checks (one section of the adapter; src/adapters/fastify.ts re-exports it). */
 import type { FastifyInstance, RouteOptions } from 'fastify'
-import { checkNames } from '../../core/options/index.js'
+import { checkNames } from '../../core/options/validate.js'
 import type { Requirement } from '../../index.js'
 import { freshSeconds, WiringError } from '../kit.js'
 import type { RouteAuthConfig } from './types.js'

@@ -1,5 +1,5 @@
 /** tokenward/fetch: credentials in and guards (one section of the adapter; src/adapters/fetch.ts re-exports it). */
-import { checkNames } from '../../core/options/index.js'
+import { checkNames } from '../../core/options/validate.js'
 import type { Auth, AuthContext, CredentialsInput, Requirement } from '../../index.js'
 import { adapterSettings, authenticateThen, checkAuth, foundToken, passesAsAnonymous, unmet } from '../kit.js'
 import { authErrorResponse } from './errors.js'

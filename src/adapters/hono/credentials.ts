@@ -1,6 +1,6 @@
 /** tokenward/hono: credentials in (one section of the adapter; src/adapters/hono.ts re-exports it). */
 import type { Context, MiddlewareHandler, Next } from 'hono'
-import { checkNames } from '../../core/options/index.js'
+import { checkNames } from '../../core/options/validate.js'
 import type { Auth, AuthContext, CookieOptions, CredentialsInput, Requirement } from '../../index.js'
 import {
   adapterSettings,

@@ -37,6 +37,13 @@ export interface RegisteredClaims {
   gen?: number
 }
 
+/** `sub`: a non-empty string, else a `TypeError` naming the call (a programming mistake, not a client's). */
+export function checkSubject(sub: unknown, call: string): string {
+  if (typeof sub !== 'string' || sub.length === 0)
+    throw new TypeError(`tokenward: ${call} needs a non-empty string subject (\`sub\`)`)
+  return sub
+}
+
 /** Claim names tokenward owns; callers cannot set them through `issueTokens`. */
 export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
   'iss',

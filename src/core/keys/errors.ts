@@ -7,14 +7,6 @@
 import type { JWK } from 'jose'
 import type { AsymmetricAlgorithm, KeyOptions } from './types.js'
 
-/** `a string`, `a number`, `null`, `an array` … for error messages. */
-export function kindOf(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  const type = typeof value
-  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`
-}
-
 const KEY_SOURCES = ['secret', 'keys', 'jwks', 'keyResolver'] as const
 
 /** The "exactly one key source" error, naming what was given and what each source is for. */

@@ -1,5 +1,6 @@
 import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS } from '../lib/constants.js'
-import { algorithmOfJwk, keySourceMessage, kindOf } from './errors.js'
+import { kindOf } from '../lib/kind.js'
+import { algorithmOfJwk, keySourceMessage } from './errors.js'
 import {
   isAsymmetric,
   isCryptoKey,

@@ -108,65 +108,77 @@ export interface KeyMaterial {
   secret?: Uint8Array
 }
 
-/** Builds the verifier for one key, on the fastest backend the runtime offers. */
-export function createVerifier(material: KeyMaterial): { verify: Verifier; backend: Backend } {
+/** node:crypto's key for an HMAC key: from the raw secret when known (no conversion), else from `key`. */
+function hmacKeyObject(nc: NativeCrypto, material: KeyMaterial, key: CryptoKey): NativeKeyObject {
+  return material.secret ? nc.createSecretKey(material.secret) : nc.KeyObject.from(key)
+}
+
+/** The native verifier of one key; throws when this runtime's node:crypto cannot take the key. */
+function nativeVerifier(nc: NativeCrypto, material: KeyMaterial): Verifier {
   const { alg, verifyKey } = material
-  const nc = nativeCrypto()
-  if (nc) {
-    try {
-      const hash = HASH[alg]
-      if (alg.startsWith('HS')) {
-        const keyObject = material.secret ? nc.createSecretKey(material.secret) : nc.KeyObject.from(verifyKey)
-        const verify: Verifier = (signingInput, signature) => {
-          const expected = nc
-            .createHmac(hash as string, keyObject)
-            .update(signingInput)
-            .digest()
-          const given = decodeBase64url(signature)
-          // RFC 7515 §10.7 / RFC 8725 §3.2: compare MACs in constant time.
-          return given.length === expected.length && nc.timingSafeEqual(given, expected)
-        }
-        return { verify, backend: 'native' }
-      }
-      const params = nativeKeyParams(alg, nc, nc.KeyObject.from(verifyKey))
-      const verify: Verifier = (signingInput, signature) => {
-        try {
-          return nc.verify(hash, utf8(signingInput), params, decodeBase64url(signature))
-        } catch {
-          return false
-        }
-      }
-      return { verify, backend: 'native' }
-    } catch {
-      // A runtime whose node:crypto cannot take this key falls through to Web Crypto.
+  const hash = HASH[alg]
+  if (alg.startsWith('HS')) {
+    const keyObject = hmacKeyObject(nc, material, verifyKey)
+    return (signingInput, signature) => {
+      const expected = nc
+        .createHmac(hash as string, keyObject)
+        .update(signingInput)
+        .digest()
+      const given = decodeBase64url(signature)
+      // RFC 7515 §10.7 / RFC 8725 §3.2: compare MACs in constant time.
+      return given.length === expected.length && nc.timingSafeEqual(given, expected)
     }
   }
-  return { verify: webCryptoVerifier(alg, verifyKey), backend: 'webcrypto' }
+  const params = nativeKeyParams(alg, nc, nc.KeyObject.from(verifyKey))
+  return (signingInput, signature) => {
+    try {
+      return nc.verify(hash, utf8(signingInput), params, decodeBase64url(signature))
+    } catch {
+      return false
+    }
+  }
+}
+
+/** The native signer of one key; throws when this runtime's node:crypto cannot take the key. */
+function nativeSigner(nc: NativeCrypto, material: KeyMaterial, signKey: CryptoKey): Signer {
+  const { alg } = material
+  const hash = HASH[alg]
+  if (alg.startsWith('HS')) {
+    const keyObject = hmacKeyObject(nc, material, signKey)
+    return (signingInput) =>
+      nc
+        .createHmac(hash as string, keyObject)
+        .update(signingInput)
+        .digest('base64url')
+  }
+  const params = nativeKeyParams(alg, nc, nc.KeyObject.from(signKey))
+  return (signingInput) => encodeBase64url(nc.sign(hash, utf8(signingInput), params))
+}
+
+/** What `build` makes on node:crypto, or `undefined` when the runtime has none or it cannot take the key. */
+function onNative<T>(build: (nc: NativeCrypto) => T): T | undefined {
+  const nc = nativeCrypto()
+  if (!nc) return undefined
+  try {
+    return build(nc)
+  } catch {
+    // A runtime whose node:crypto cannot take this key falls through to Web Crypto.
+    return undefined
+  }
+}
+
+/** Builds the verifier for one key, on the fastest backend the runtime offers. */
+export function createVerifier(material: KeyMaterial): { verify: Verifier; backend: Backend } {
+  const native = onNative((nc) => nativeVerifier(nc, material))
+  if (native) return { verify: native, backend: 'native' }
+  return { verify: webCryptoVerifier(material.alg, material.verifyKey), backend: 'webcrypto' }
 }
 
 /** Builds the signer for one key, on the fastest backend the runtime offers. */
 export function createSigner(material: KeyMaterial): Signer {
   const { alg, signKey } = material
   if (!signKey) throw new TypeError(`tokenward: key for ${alg} cannot sign (no private key)`)
-  const nc = nativeCrypto()
-  if (nc) {
-    try {
-      const hash = HASH[alg]
-      if (alg.startsWith('HS')) {
-        const keyObject = material.secret ? nc.createSecretKey(material.secret) : nc.KeyObject.from(signKey)
-        return (signingInput) =>
-          nc
-            .createHmac(hash as string, keyObject)
-            .update(signingInput)
-            .digest('base64url')
-      }
-      const params = nativeKeyParams(alg, nc, nc.KeyObject.from(signKey))
-      return (signingInput) => encodeBase64url(nc.sign(hash, utf8(signingInput), params))
-    } catch {
-      // fall through to Web Crypto
-    }
-  }
-  return webCryptoSigner(alg, signKey)
+  return onNative((nc) => nativeSigner(nc, material, signKey)) ?? webCryptoSigner(alg, signKey)
 }
 
 /**

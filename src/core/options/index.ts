@@ -4,7 +4,8 @@
  * callable, unknown option names rejected with the closest valid name. A typo or a `NaN` must
  * fail at start-up, never switch a protection off at run time.
  *
- * The small validators at the top are shared with the HTTP layer's route options.
+ * The small validators are in validate.ts, shared with the HTTP layer's route options and the
+ * adapters.
  */
 import { SESSION_STORE_METHODS, type TokenStore } from '../../stores/types.js'
 import type { ResolvedCookies } from '../credentials/cookies.js'
@@ -25,23 +26,12 @@ import {
   DPOP_NONCE_LABEL,
 } from '../lib/constants.js'
 import { utf8 } from '../lib/encoding.js'
+import { missingMethods, missingSessionMethods, TOKEN_STORE_METHODS } from '../lib/store-methods.js'
 import type { AuthOptions, ClientOptions } from '../types/index.js'
 
 import {
   booleanOption,
   checkNames,
-  cookieOption,
-  durationOption,
-  functionOption,
-  integerOption,
-  objectOption,
-  stringOption,
-} from './validate.js'
-
-export {
-  booleanOption,
-  checkNames,
-  closestName,
   cookieOption,
   durationOption,
   functionOption,
@@ -93,8 +83,6 @@ export const AUTH_OPTION_NAMES = [
   'maxSessionsPerUser',
   'sessionAddress',
 ] as const
-
-const STORE_METHODS = ['revoke', 'isRevoked', 'consume', 'setCutoff', 'getCutoff', 'hit'] as const
 
 /** `createAuth`'s options with every default applied and every value checked. */
 export interface ResolvedOptions {
@@ -205,22 +193,18 @@ function checkStore(store: TokenStore | undefined): TokenStore | undefined {
     throw new TypeError(
       'tokenward: `store` must be a TokenStore such as memoryStore() or redisStore({ client })',
     )
-  const missing = STORE_METHODS.filter(
-    (m) => typeof (store as unknown as Record<string, unknown>)[m] !== 'function',
-  )
+  const missing = missingMethods(store, TOKEN_STORE_METHODS)
   if (missing.length > 0)
     throw new TypeError(
-      `tokenward: \`store\` lacks ${missing.join(', ')} — a TokenStore needs ${STORE_METHODS.join(', ')} ` +
+      `tokenward: \`store\` lacks ${missing.join(', ')} — a TokenStore needs ${TOKEN_STORE_METHODS.join(', ')} ` +
         '(docs/custom-store.md; prove yours with runTokenStoreConformance from tokenward/testing)',
     )
   // Session records are optional, but all four methods or none: half a set would lose records.
-  const sessions = SESSION_STORE_METHODS.filter(
-    (m) => typeof (store as unknown as Record<string, unknown>)[m] === 'function',
-  )
-  if (sessions.length > 0 && sessions.length < SESSION_STORE_METHODS.length)
+  const lacking = missingSessionMethods(store)
+  if (lacking.length > 0 && lacking.length < SESSION_STORE_METHODS.length)
     throw new TypeError(
-      `tokenward: \`store\` has ${sessions.join(', ')} but lacks ` +
-        `${SESSION_STORE_METHODS.filter((m) => !sessions.includes(m)).join(', ')} — a store keeps session ` +
+      `tokenward: \`store\` has ${SESSION_STORE_METHODS.filter((m) => !lacking.includes(m)).join(', ')} but lacks ` +
+        `${lacking.join(', ')} — a store keeps session ` +
         'records with all four methods or none (docs/custom-store.md)',
     )
   return store

@@ -98,10 +98,12 @@ export function functionOption<F>(value: F | undefined, name: string): F | undef
   return value
 }
 
-/** `true`, `false` or `undefined`. */
-export function booleanOption(value: boolean | undefined, name: string): boolean | undefined {
+/** `true`, `false` or `undefined`; `where` names the options it is one of (`the tokenward plugin`). */
+export function booleanOption(value: unknown, name: string, where?: string): boolean | undefined {
   if (value !== undefined && typeof value !== 'boolean')
-    throw new TypeError(`tokenward: \`${name}\` must be true or false, got ${String(value)}`)
+    throw new TypeError(
+      `tokenward: \`${name}\`${where === undefined ? '' : ` of ${where}`} must be true or false, got ${String(value)}`,
+    )
   return value
 }
 

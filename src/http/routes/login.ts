@@ -21,7 +21,7 @@ import {
 import { appCallback, type Dummy, type RouteContext } from '../route-context.js'
 import { checkSignIn, tokenResponse } from '../session-cookies.js'
 import type { AuthRouteRequest, AuthRouteResponse, BodyFields } from '../types.js'
-import { loadPasswords } from '../users.js'
+import { loadPasswords, userIdOf } from '../users.js'
 
 const MAX_PASSWORD_BYTES = 1024
 const MAX_USERNAME_LENGTH = 256
@@ -50,7 +50,7 @@ export async function checkPassword(
       )
     : undefined
   // An unknown user costs the same store call (under a key no id can take): timing reveals nothing.
-  const subject = (found ? idOf(found) : undefined) ?? `?${normaliseUsername(username)}`
+  const subject = userIdOf(found) ?? `?${normaliseUsername(username)}`
   await reserveSubject(route, attempt.reservation, subject, username, attempt.address)
   const dummy = await warmDummy(route)!
   if (!found || typeof hash !== 'string' || hash.length === 0) {
@@ -97,13 +97,6 @@ export function warmDummy(route: RouteContext): Promise<Dummy> | undefined {
   // A failure surfaces where the dummy is awaited (a login), never as an unhandled rejection.
   route.dummy.catch(() => {})
   return route.dummy
-}
-
-/** The user's id as the default claims read it, when there is one. */
-export function idOf(user: unknown): string | undefined {
-  const u = user as Record<string, unknown>
-  const id = typeof user === 'object' && user !== null ? (u.id ?? u.sub ?? u._id) : undefined
-  return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined
 }
 
 /** The username and password of a login body (`username` or `email`, and `password`). */

@@ -17,7 +17,8 @@ import { release, reserveAttempt } from '../rate-limit.js'
 import { appCallback, type RouteContext } from '../route-context.js'
 import { credentialsOfRequest, refreshTokenOf, tokenResponse } from '../session-cookies.js'
 import type { AuthRouteRequest, AuthRouteResponse, BodyFields } from '../types.js'
-import { checkPassword, idOf, passwordCredentialsOf } from './login.js'
+import { userIdOf } from '../users.js'
+import { checkPassword, passwordCredentialsOf } from './login.js'
 
 /** The re-authentication route. */
 export async function reauthenticate(
@@ -36,7 +37,7 @@ export async function reauthenticate(
   const reservation = await reserveAttempt(route, username, address)
   const { user } = await checkPassword(route, { username, password, address, reservation })
   // Another account's password proves nothing about this session's user.
-  if (!user || idOf(user) !== ctx.claims.sub) {
+  if (!user || userIdOf(user) !== ctx.claims.sub) {
     core.emit({ type: 'login_failed', username, address, reason: 'invalid credentials (re-authentication)' })
     throw new AuthError('invalid_credentials', 'the username or password is incorrect')
   }

@@ -8,7 +8,8 @@
  * of the deployment (not an outage, not a bug), which a client can read to hide its devices page.
  */
 import { AuthError } from '../../core/errors.js'
-import { listSessionsPage, missingSessionMethods, revokeSession } from '../../core/sessions.js'
+import { missingSessionMethods } from '../../core/lib/store-methods.js'
+import { listSessionsPage, revokeSession } from '../../core/sessions.js'
 import type { AuthContext, Session } from '../../core/types/index.js'
 import { badRequest } from '../body.js'
 import { json, NO_STORE, noContent } from '../response.js'
@@ -19,10 +20,22 @@ import type { AuthRouteRequest, AuthRouteResponse } from '../types.js'
 /** Session ids tokenward issues: 128 random bits, base64url (22 characters). */
 const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/
 
-/** The caller, authenticated as `GET /me` does (these routes' own cookie settings). */
-function caller(route: RouteContext, request: AuthRouteRequest): Promise<AuthContext<object, unknown>> {
+/**
+ * The caller, authenticated as `GET /me` does (these routes' own cookie settings), handed to
+ * `then` — or the 501 when the store keeps no session records (after authentication: an anonymous
+ * client learns nothing about the deployment).
+ */
+async function asCaller(
+  route: RouteContext,
+  request: AuthRouteRequest,
+  then: (ctx: AuthContext<object, unknown>) => Promise<AuthRouteResponse>,
+): Promise<AuthRouteResponse> {
   const { cookies } = route.settings
-  return route.auth.authenticate(credentialsOfRequest(request, cookies), { cookies: cookies ?? false })
+  const ctx = await route.auth.authenticate(credentialsOfRequest(request, cookies), {
+    cookies: cookies ?? false,
+  })
+  const missing = missingSessionMethods(route.store)
+  return missing.length > 0 ? unsupported(missing) : then(ctx)
 }
 
 /** The session of the caller's access token (its `fid`), if it names one. */
@@ -32,9 +45,7 @@ function currentSession(ctx: AuthContext<object, unknown>): string | undefined {
 }
 
 /** 501 when the store keeps no session records, in the `{ error, message }` shape of every answer. */
-function unsupported(route: RouteContext): AuthRouteResponse | undefined {
-  const missing = missingSessionMethods(route.store)
-  if (missing.length === 0) return undefined
+function unsupported(missing: readonly string[]): AuthRouteResponse {
   return {
     status: 501,
     headers: { ...NO_STORE },
@@ -80,16 +91,15 @@ export async function listSessionsRoute(
   route: RouteContext,
   request: AuthRouteRequest,
 ): Promise<AuthRouteResponse> {
-  const ctx = await caller(route, request)
-  const refused = unsupported(route)
-  if (refused) return refused
-  const { limit, cursor } = pageOf(request)
-  const page = await listSessionsPage(route.core, ctx.claims.sub, {
-    current: currentSession(ctx),
-    limit,
-    cursor,
+  return asCaller(route, request, async (ctx) => {
+    const { limit, cursor } = pageOf(request)
+    const page = await listSessionsPage(route.core, ctx.claims.sub, {
+      current: currentSession(ctx),
+      limit,
+      cursor,
+    })
+    return json({ sessions: page.sessions.map(wire), next_cursor: page.nextCursor ?? null })
   })
-  return json({ sessions: page.sessions.map(wire), next_cursor: page.nextCursor ?? null })
 }
 
 /**
@@ -101,14 +111,13 @@ export async function revokeSessionRoute(
   route: RouteContext,
   request: AuthRouteRequest,
 ): Promise<AuthRouteResponse> {
-  const ctx = await caller(route, request)
-  const refused = unsupported(route)
-  if (refused) return refused
-  const id = request.path.replace(/\/+$/, '').split('/').pop() ?? ''
-  const { settings } = route
-  // Anything but an id tokenward could have issued cannot be a session: the same 404.
-  if (!SESSION_ID.test(id)) throw new AuthError('session_not_found', 'no such session')
-  await revokeSession(route.core, ctx.claims.sub, id)
-  const ended = id === currentSession(ctx)
-  return noContent(ended ? clearCookies(settings.cookies, settings.prefix) : [])
+  return asCaller(route, request, async (ctx) => {
+    const id = request.path.replace(/\/+$/, '').split('/').pop() ?? ''
+    const { settings } = route
+    // Anything but an id tokenward could have issued cannot be a session: the same 404.
+    if (!SESSION_ID.test(id)) throw new AuthError('session_not_found', 'no such session')
+    await revokeSession(route.core, ctx.claims.sub, id)
+    const ended = id === currentSession(ctx)
+    return noContent(ended ? clearCookies(settings.cookies, settings.prefix) : [])
+  })
 }
