@@ -65,9 +65,9 @@ function buildCore(options: AuthOptions<object, unknown>): AuthCore {
     settings,
     keys: importKeys(options, settings.issuers, emit),
     store: settings.store ?? memoryStore(options.now ? { now: options.now } : {}),
-    cache:
-      settings.cacheEntries > 0
-        ? new VerifiedTokenCache(settings.cacheEntries, external ? 60_000 : undefined)
+    verifiedTokens:
+      settings.verifiedTokenEntries > 0
+        ? new VerifiedTokenCache(settings.verifiedTokenEntries, external ? 60_000 : undefined)
         : undefined,
     now,
     emit,
@@ -128,7 +128,7 @@ export function createAuth<C extends object = DefaultClaims, U = AccessClaims<C>
       return publicJwks(await keysOf(core))
     },
     clearCache() {
-      core.cache?.clear()
+      core.verifiedTokens?.clear()
     },
   }
   // The one door for the auth routes and the adapters (context.ts `coreOf`).

@@ -6,7 +6,7 @@
  */
 import { type AuthCore, callbackFailure, coreOf, withRealm } from './context.js'
 import { resolveCookies } from './credentials/cookies.js'
-import { credentialsOf } from './credentials/index.js'
+import { tokenOf } from './credentials/index.js'
 import { authenticateDpop, dpopChallengeFor, refuseBound } from './dpop.js'
 import { AuthError, isAuthError } from './errors.js'
 import { checkRequirement, type Requirement, rolesOf, scopesOf } from './guards.js'
@@ -82,7 +82,7 @@ export function authenticateNow(
       options?.cookies === undefined
         ? core.settings.cookies
         : resolveCookies(options.cookies, core.settings.csrf)
-    const credentials = credentialsOf(input, cookies)
+    const credentials = tokenOf(input, cookies)
     const { token, source } = credentials
     if (credentials.dpop || core.settings.dpop?.required === true) {
       // RFC 9449: the proof is checked asynchronously; only DPoP requests come here.

@@ -25,7 +25,8 @@ export interface AuthCore {
   readonly settings: ResolvedOptions
   readonly keys: KeyRing
   readonly store: TokenStore
-  readonly cache: VerifiedTokenCache | undefined
+  /** The verified-token cache (`cache` option); `undefined` when off. */
+  readonly verifiedTokens: VerifiedTokenCache | undefined
   /** Clock, epoch ms. */
   readonly now: () => number
   /** Sends an audit event to `onEvent`; never throws. */

@@ -52,7 +52,8 @@ async function runSchema(core: AuthCore, claims: Record<string, unknown>): Promi
 
 function remember(core: AuthCore, token: string, kind: TokenKind, claims: Record<string, unknown>): Verified {
   freeze(claims)
-  if (kind === 'access' && core.cache) core.cache.set(token, claims, claims.exp as number, core.now())
+  if (kind === 'access' && core.verifiedTokens)
+    core.verifiedTokens.set(token, claims, claims.exp as number, core.now())
   return claims as Verified
 }
 
@@ -77,8 +78,8 @@ export function verifyStateless(
   token: string,
   kind: TokenKind,
 ): Verified | Promise<Verified> {
-  if (kind === 'access' && core.cache) {
-    const hit = core.cache.get(token, core.now())
+  if (kind === 'access' && core.verifiedTokens) {
+    const hit = core.verifiedTokens.get(token, core.now())
     if (hit) return hit as Verified
   }
   const parsed = parseToken(token, core.settings.maxTokenLength)

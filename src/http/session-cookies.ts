@@ -87,8 +87,8 @@ export function refreshTokenOf(
   return fromCookie
 }
 
-/** What `auth.authenticate` needs of a route request (access token by header or cookie). */
-export function credentialsOfRequest(request: AuthRouteRequest, cookies: ResolvedCookies | undefined) {
+/** A route request as authenticate's input (the access token by header or cookie, its DPoP proof). */
+export function authenticateInputOf(request: AuthRouteRequest, cookies: ResolvedCookies | undefined) {
   return {
     authorization: getHeader(request.headers, 'authorization'),
     cookie: getHeader(request.headers, 'cookie'),

@@ -37,7 +37,7 @@ export function requestUrl(req: Request): string {
 }
 
 /** authenticate's input: the headers, the method, and the URL for a DPoP request only. */
-export function credentialsIn(req: Request): CredentialsInput {
+export function expressInput(req: Request): CredentialsInput {
   const url = isDpopScheme(req.headers.authorization) ? requestUrl(req) : undefined
   return { headers: req.headers, method: req.method, url }
 }
@@ -99,12 +99,12 @@ export function authenticate(...args: unknown[]): RequestHandler | undefined {
       (err) => refused(res, next, err),
     )
   const withToken = (req: Request, res: Response, next: NextFunction, found: unknown) =>
-    run(req, res, next, foundToken(found) ?? credentialsIn(req))
+    run(req, res, next, foundToken(found) ?? expressInput(req))
   return function tokenwardAuthenticate(req, res, next) {
     if (isPreflight(req.method, req.headers['access-control-request-method'])) return next()
     authOf.set(req, binding)
     if (getToken === undefined) {
-      run(req, res, next, credentialsIn(req))
+      run(req, res, next, expressInput(req))
       return
     }
     let found: unknown

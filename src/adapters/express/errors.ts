@@ -3,7 +3,8 @@ import type { ErrorRequestHandler, NextFunction, Response } from 'express'
 import type { AuthRouteResponse } from '../../index.js'
 import { answerFor, calledAsMiddleware, notCalled } from '../kit.js'
 
-export function send(res: Response, answer: AuthRouteResponse): void {
+/** Writes an answer (an error's or an auth route's) to Express's response. */
+export function sendAnswer(res: Response, answer: AuthRouteResponse): void {
   res.status(answer.status)
   for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value)
   if (answer.cookies.length > 0) res.append('Set-Cookie', answer.cookies)
@@ -14,7 +15,7 @@ export function send(res: Response, answer: AuthRouteResponse): void {
 /** An AuthError is answered (or passed on with `passErrors`); anything else goes to `next(err)`: a 500. */
 export function fail(res: Response, next: (err?: unknown) => void, err: unknown, passErrors: boolean): void {
   const answer = passErrors ? undefined : answerFor(err)
-  if (answer) send(res, answer)
+  if (answer) sendAnswer(res, answer)
   else next(err)
 }
 
@@ -36,7 +37,7 @@ export function authErrorHandler(...args: unknown[]): ErrorRequestHandler | unde
   }
   return function tokenwardErrorHandler(err, _req, res, next) {
     const answer = answerFor(err)
-    if (answer) send(res, answer)
+    if (answer) sendAnswer(res, answer)
     else next(err)
   }
 }

@@ -3,7 +3,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { type Auth, type AuthRouteOptions, type AuthRouteResponse, createAuthRoutes } from '../../index.js'
 import { calledAsMiddleware, checkAuth, declaredTooLarge, notCalled, readNodeBody, tooLarge } from '../kit.js'
 import { requestUrl } from './credentials.js'
-import { fail, send } from './errors.js'
+import { fail, sendAnswer } from './errors.js'
 
 /**
  * The body: the raw one, read at most `limit` bytes (a larger one is refused as soon as it passes
@@ -60,7 +60,7 @@ export function authRouter(...args: unknown[]): Router | undefined {
   const router = express.Router()
   const answer = (res: Response, next: NextFunction, pending: Promise<AuthRouteResponse | undefined>) =>
     pending.then(
-      (response) => (response ? send(res, response) : next()),
+      (response) => (response ? sendAnswer(res, response) : next()),
       (err: unknown) => fail(res, next, err, false),
     )
   router.use(routes.prefix || '/', function tokenwardAuthRoutes(req, res, next) {

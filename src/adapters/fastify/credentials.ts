@@ -12,7 +12,7 @@ import {
   passesAsAnonymous,
   unmet,
 } from '../kit.js'
-import { send } from './errors.js'
+import { sendAnswer } from './errors.js'
 
 /** The URL the client asked for (RFC 9449 `htu`): `trustProxy` decides what protocol and host are. */
 export function requestUrl(request: FastifyRequest): string {
@@ -20,7 +20,7 @@ export function requestUrl(request: FastifyRequest): string {
 }
 
 /** authenticate's input: the headers, the method, and the URL for a DPoP request only. */
-export function credentialsIn(request: FastifyRequest): CredentialsInput {
+export function fastifyInput(request: FastifyRequest): CredentialsInput {
   const url = isDpopScheme(request.headers.authorization) ? requestUrl(request) : undefined
   return { headers: request.headers, method: request.method, url }
 }
@@ -43,7 +43,7 @@ export function makeCheck(settings: AdapterSettings<FastifyRequest>, auth: Auth<
   const refuse = (reply: FastifyReply, err: unknown): Outcome => {
     const answer = passErrors ? undefined : answerFor(err)
     if (!answer) return err instanceof Error ? err : new Error(String(err))
-    send(reply, answer)
+    sendAnswer(reply, answer)
     return 'replied'
   }
   const authorized = (request: FastifyRequest, reply: FastifyReply, requirement: Requirement | undefined) => {
@@ -87,10 +87,10 @@ export function makeCheck(settings: AdapterSettings<FastifyRequest>, auth: Auth<
       return
     }
     if (getToken === undefined) {
-      run(request, reply, requirement, optional, finish, credentialsIn(request))
+      run(request, reply, requirement, optional, finish, fastifyInput(request))
       return
     }
-    const fallback = credentialsIn(request)
+    const fallback = fastifyInput(request)
     let found: unknown
     try {
       found = getToken(request)

@@ -3,7 +3,8 @@ import type { FastifyReply } from 'fastify'
 import type { AuthRouteResponse } from '../../index.js'
 import { answerFor } from '../kit.js'
 
-export function send(reply: FastifyReply, answer: AuthRouteResponse): FastifyReply {
+/** Writes an answer (an error's or an auth route's) to Fastify's reply. */
+export function sendAnswer(reply: FastifyReply, answer: AuthRouteResponse): FastifyReply {
   reply.code(answer.status).headers(answer.headers)
   if (answer.cookies.length > 0) reply.header('set-cookie', answer.cookies)
   return answer.body === undefined
@@ -33,5 +34,5 @@ export function send(reply: FastifyReply, answer: AuthRouteResponse): FastifyRep
  */
 export function authErrorReply(reply: FastifyReply, err: unknown): FastifyReply {
   const answer = answerFor(err)
-  return answer ? send(reply, answer) : reply.send(err)
+  return answer ? sendAnswer(reply, answer) : reply.send(err)
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { type Auth, type AuthRouteOptions, createAuthRoutes, isAuthError } from '../../index.js'
 import { answerFor, declaredTooLarge, type NodeStream, readNodeBody, servedUnder, tooLarge } from '../kit.js'
 import { requestUrl } from './credentials.js'
-import { send } from './errors.js'
+import { sendAnswer } from './errors.js'
 
 export function registerRoutes(
   app: FastifyInstance,
@@ -31,7 +31,7 @@ export function registerRoutes(
         const below = `/${(request.params as { '*'?: string })['*'] ?? ''}`
         if (!routes.matches(request.method, below)) return reply.callNotFound()
         const body = request.body
-        if (isAuthError(body)) return send(reply, answerFor(body)!)
+        if (isAuthError(body)) return sendAnswer(reply, answerFor(body)!)
         const answer = await routes.handle({
           method: request.method,
           path: below,
@@ -41,12 +41,12 @@ export function registerRoutes(
           basePath: servedUnder(request.url.split('?')[0]!, below, fallbackBase),
           url: requestUrl(request),
         })
-        return answer ? send(reply, answer) : reply.callNotFound()
+        return answer ? sendAnswer(reply, answer) : reply.callNotFound()
       })
       for (const { path } of routes.rootRoutes ?? [])
         child.get(path, { config: { auth: false } }, async (request, reply) => {
           const answer = await routes.handleRoot({ method: request.method, path, headers: request.headers })
-          return answer ? send(reply, answer) : reply.callNotFound()
+          return answer ? sendAnswer(reply, answer) : reply.callNotFound()
         })
     },
     prefix === undefined ? {} : { prefix },

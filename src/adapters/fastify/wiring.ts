@@ -48,7 +48,8 @@ export function internal(app: object, description: string): unknown {
   return undefined
 }
 
-export function within(instance: object, scope: object): boolean {
+/** True when `instance` is `scope` or a Fastify instance encapsulated below it (its prototype chain). */
+export function inScope(instance: object, scope: object): boolean {
   for (let o: object | null = instance; o !== null; o = Object.getPrototypeOf(o)) if (o === scope) return true
   return false
 }
@@ -75,7 +76,7 @@ export function watchRoutes(app: FastifyInstance): RouteWatch | undefined {
   fourOhFour.setContext = function tokenwardSeeRoute(instance, context) {
     const config = context?.config
     if (config && config[SEEN] !== true && config.auth !== false) {
-      const scope = watch.scopes.find((s) => within(instance, s.instance))
+      const scope = watch.scopes.find((s) => inScope(instance, s.instance))
       const method = [config.method].flat().join(',')
       // Fastify's own HEAD twin of a GET route is reported with it.
       const headTwin = method === 'HEAD' && watch.problems.has(`GET ${String(config.url)}`)

@@ -22,7 +22,7 @@ import { type AuthEnv, authOf, type Binding, calledByHono, type HonoAuthenticate
  * On @hono/node-server the Node request rides along in `c.env.incoming`: its parsed header object
  * is read directly (no Fetch `Headers` lookups). Everywhere else, the Fetch `Request`.
  */
-export function credentialsOf(raw: Request, env: unknown): CredentialsInput {
+export function honoInput(raw: Request, env: unknown): CredentialsInput {
   const incoming = (env as { incoming?: { headers?: unknown; method?: unknown } } | undefined)?.incoming
   const headers = incoming?.headers
   if (typeof headers === 'object' && headers !== null && typeof incoming?.method === 'string')
@@ -49,13 +49,13 @@ export function withCredentials<R>(
   getToken: TokenLookup<Context> | undefined,
   then: (input: CredentialsInput) => R,
 ): R | Promise<Awaited<R>> {
-  if (getToken === undefined) return then(credentialsOf(c.req.raw, c.env))
+  if (getToken === undefined) return then(honoInput(c.req.raw, c.env))
   const found = getToken(c)
   if (isThenable(found))
     return Promise.resolve(found).then(
-      (token) => then(foundToken(token) ?? credentialsOf(c.req.raw, c.env)) as Awaited<R>,
+      (token) => then(foundToken(token) ?? honoInput(c.req.raw, c.env)) as Awaited<R>,
     )
-  return then(foundToken(found) ?? credentialsOf(c.req.raw, c.env))
+  return then(foundToken(found) ?? honoInput(c.req.raw, c.env))
 }
 
 /**
@@ -110,7 +110,7 @@ export function authenticate(...args: unknown[]): MiddlewareHandler {
     )
   return function tokenwardAuthenticate(c, next) {
     if (preflight(c)) return next()
-    if (getToken === undefined) return Promise.resolve(run(c, next, credentialsOf(c.req.raw, c.env)))
+    if (getToken === undefined) return Promise.resolve(run(c, next, honoInput(c.req.raw, c.env)))
     return Promise.resolve(withCredentials(c, getToken, (input) => run(c, next, input)))
   }
 }
@@ -196,7 +196,7 @@ export function protect<C extends object, U, E extends AuthEnv<C, U> = AuthEnv<C
   const { callOptions } = settings
   return function tokenwardProtected(c) {
     if (settings.getToken === undefined)
-      return authenticateThen(auth, credentialsOf(c.req.raw, c.env), callOptions, (ctx) => run(c, ctx), fail)
+      return authenticateThen(auth, honoInput(c.req.raw, c.env), callOptions, (ctx) => run(c, ctx), fail)
     return withCredentials(c as unknown as Context, settings.getToken, (input) =>
       authenticateThen(auth, input, callOptions, (ctx) => run(c, ctx), fail),
     ) as Response | Promise<Response>

@@ -183,7 +183,7 @@ function originOf(url: string): string | undefined {
  * token of the cookie's session in the CSRF header (403 `csrf_failed` otherwise). The token's
  * signature is checked right after, by the caller.
  */
-export function credentialsOf(input: CredentialsInput, cookies: ResolvedCookies | undefined): Credentials {
+export function tokenOf(input: CredentialsInput, cookies: ResolvedCookies | undefined): Credentials {
   const credentials = extractCredentials(input, cookies)
   if (
     credentials.source === 'cookie' &&

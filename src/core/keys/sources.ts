@@ -43,7 +43,7 @@ function verifierFor(verifyKey: CryptoKey, header: KeyLookup): ResolvedKey {
 }
 
 /** One remote JWK Set: `header` → its verifier. */
-function remoteSet(url: string | URL, options: KeyOptions, cache: ExternalKeys) {
+function remoteSet(url: string | URL, options: KeyOptions, verifiers: ExternalKeys) {
   const o = options.jwksOptions ?? {}
   const getKey = createRemoteJWKSet(new URL(String(url)), {
     timeoutDuration: toSeconds(o.timeout ?? '5s', 'jwksOptions.timeout') * 1000,
@@ -60,11 +60,11 @@ function remoteSet(url: string | URL, options: KeyOptions, cache: ExternalKeys) 
       // The key set cannot be fetched: fail closed, like a store outage.
       throw new AuthError('store_unavailable', 'the JSON Web Key Set could not be fetched', { cause: err })
     }
-    const known = cache.get(key, header.alg)
+    const known = verifiers.get(key, header.alg)
     if (known) return known
     // RFC 7518 §3.3, for keys we did not choose: a weak key in the set fails its tokens.
     if (isWeakRsa(key)) throw weakKey()
-    return cache.set(key, verifierFor(key, header))
+    return verifiers.set(key, verifierFor(key, header))
   }
 }
 
@@ -84,9 +84,9 @@ function fitsAlgorithm(key: CryptoKey, alg: string): boolean {
 async function resolvedKey(
   found: JWK | CryptoKey,
   header: KeyLookup,
-  cache: ExternalKeys,
+  verifiers: ExternalKeys,
 ): Promise<ResolvedKey> {
-  const known = cache.get(found, header.alg)
+  const known = verifiers.get(found, header.alg)
   if (known) return known
   let key: CryptoKey
   if (isCryptoKey(found)) {
@@ -111,7 +111,7 @@ async function resolvedKey(
   if (key.type !== 'public' || !fitsAlgorithm(key, header.alg))
     throw noKey('the token algorithm does not match its key')
   if (isWeakRsa(key)) throw weakKey()
-  return cache.set(found, verifierFor(key, header))
+  return verifiers.set(found, verifierFor(key, header))
 }
 
 /**
@@ -124,7 +124,7 @@ export function externalKeySet(
   emit: ErrorSink | undefined,
 ): KeySet {
   const algorithms = new Set<string>(options.jwksOptions?.algorithms ?? ASYMMETRIC_ALGORITHMS)
-  const cache = new ExternalKeys()
+  const verifiers = new ExternalKeys()
   const { jwks, keyResolver } = options
   if (keyResolver) {
     const remote = async (header: KeyLookup, iss: string | undefined): Promise<ResolvedKey> => {
@@ -136,16 +136,16 @@ export function externalKeySet(
         throw emit ? callbackFailure(emit, 'keyResolver', err) : err
       }
       if (found === null || found === undefined) throw noKey()
-      return resolvedKey(found, header, cache)
+      return resolvedKey(found, header, verifiers)
     }
     return indexKeys([], remote, algorithms, true)
   }
   if (typeof jwks === 'string' || jwks instanceof URL) {
-    const set = remoteSet(jwks, options, cache)
+    const set = remoteSet(jwks, options, verifiers)
     return indexKeys([], (header) => set(header), algorithms)
   }
   const sets = new Map<string, ReturnType<typeof remoteSet>>()
-  for (const [iss, url] of Object.entries(jwks ?? {})) sets.set(iss, remoteSet(url, options, cache))
+  for (const [iss, url] of Object.entries(jwks ?? {})) sets.set(iss, remoteSet(url, options, verifiers))
   const remote = async (header: KeyLookup, iss: string | undefined): Promise<ResolvedKey> => {
     const set = iss === undefined ? undefined : sets.get(iss)
     if (!set) throw foreignIssuer()

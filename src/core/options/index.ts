@@ -111,8 +111,8 @@ export interface ResolvedOptions {
   cookies: ResolvedCookies | undefined
   /** Makes and checks the signed CSRF tokens of cookie mode (derived from the keys; core/credentials/csrf.ts). */
   csrf: CsrfKeys
-  /** Verified-token cache size; 0 = off. */
-  cacheEntries: number
+  /** Verified-token cache size (`cache.maxEntries`); 0 = off. */
+  verifiedTokenEntries: number
   store: TokenStore | undefined
   now: () => number
   /** DPoP (RFC 9449, core/dpop.ts); `undefined` when off. */
@@ -339,7 +339,7 @@ export function resolveOptions(options: AuthOptions<object, unknown>): ResolvedO
     clientId: options.clientId,
     cookies: cookieOption(options.cookies, 'cookies', csrf, { acceptsCsrfSecret: true }),
     csrf,
-    cacheEntries: cacheOption(options.cache),
+    verifiedTokenEntries: cacheOption(options.cache),
     store: checkStore(options.store),
     now: options.now ?? Date.now,
     dpop: dpopOption(options),

@@ -31,7 +31,7 @@ function active(claims: Record<string, unknown>, kind: 'access' | 'refresh'): Re
 }
 
 /** The introspection route. */
-export async function introspect(
+export async function introspectRoute(
   route: RouteContext,
   request: AuthRouteRequest,
   fields: BodyFields,

@@ -8,7 +8,7 @@
  * authentication — a thief holding only a bound token cannot sign the user out.
  */
 import type { Binding } from '../../core/credentials/binding.js'
-import { credentialsOf } from '../../core/credentials/index.js'
+import { tokenOf } from '../../core/credentials/index.js'
 import { refuseBound } from '../../core/dpop.js'
 import { AuthError, isAuthError } from '../../core/errors.js'
 import { revoke } from '../../core/revoke.js'
@@ -16,14 +16,14 @@ import { authenticateClient } from '../clients.js'
 import { proofKeyOf } from '../dpop.js'
 import { noContent } from '../response.js'
 import type { RouteContext } from '../route-context.js'
-import { clearCookies, credentialsOfRequest, refreshTokenOf } from '../session-cookies.js'
+import { authenticateInputOf, clearCookies, refreshTokenOf } from '../session-cookies.js'
 import type { AuthRouteRequest, AuthRouteResponse, BodyFields } from '../types.js'
 
 /** The access token of the request (CSRF-checked when it came from the cookie), and its scheme. */
 function accessTokenOf(route: RouteContext, request: AuthRouteRequest) {
   const { cookies } = route.settings
   try {
-    return credentialsOf(credentialsOfRequest(request, cookies), cookies)
+    return tokenOf(authenticateInputOf(request, cookies), cookies)
   } catch (err) {
     if (isAuthError(err) && err.code === 'token_missing') return undefined
     throw err
@@ -31,7 +31,7 @@ function accessTokenOf(route: RouteContext, request: AuthRouteRequest) {
 }
 
 /** The logout route. */
-export async function logout(
+export async function logoutRoute(
   route: RouteContext,
   request: AuthRouteRequest,
   fields: BodyFields,

@@ -4,7 +4,7 @@
  */
 import { json } from '../response.js'
 import { appCallback, type RouteContext } from '../route-context.js'
-import { credentialsOfRequest } from '../session-cookies.js'
+import { authenticateInputOf } from '../session-cookies.js'
 import type { AuthRouteRequest, AuthRouteResponse } from '../types.js'
 import { publicUser, scrubPasswordHashes } from '../users.js'
 
@@ -20,10 +20,10 @@ function hashOf(passwordHashOf: ((user: never) => unknown) | undefined, user: un
 }
 
 /** The me route. */
-export async function me(route: RouteContext, request: AuthRouteRequest): Promise<AuthRouteResponse> {
+export async function meRoute(route: RouteContext, request: AuthRouteRequest): Promise<AuthRouteResponse> {
   const { auth, settings, options } = route
   // These routes' own cookie settings (custom names included), not createAuth's.
-  const ctx = await auth.authenticate(credentialsOfRequest(request, settings.cookies), {
+  const ctx = await auth.authenticate(authenticateInputOf(request, settings.cookies), {
     cookies: settings.cookies ?? false,
   })
   const hash = hashOf(options.passwordHashOf, ctx.user)

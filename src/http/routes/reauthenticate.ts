@@ -15,19 +15,19 @@ import { clientAddress } from '../address.js'
 import { authenticateClient } from '../clients.js'
 import { release, reserveAttempt } from '../rate-limit.js'
 import { appCallback, type RouteContext } from '../route-context.js'
-import { credentialsOfRequest, refreshTokenOf, tokenResponse } from '../session-cookies.js'
+import { authenticateInputOf, refreshTokenOf, tokenResponse } from '../session-cookies.js'
 import type { AuthRouteRequest, AuthRouteResponse, BodyFields } from '../types.js'
 import { userIdOf } from '../users.js'
 import { checkPassword, passwordCredentialsOf } from './login.js'
 
 /** The re-authentication route. */
-export async function reauthenticate(
+export async function reauthenticateRoute(
   route: RouteContext,
   request: AuthRouteRequest,
   fields: BodyFields,
 ): Promise<AuthRouteResponse> {
   const { auth, core, settings } = route
-  const ctx = await auth.authenticate(credentialsOfRequest(request, settings.cookies), {
+  const ctx = await auth.authenticate(authenticateInputOf(request, settings.cookies), {
     cookies: settings.cookies ?? false,
   })
   const { username, password } = passwordCredentialsOf(fields)

@@ -14,7 +14,7 @@ import type { AuthContext, Session } from '../../core/types/index.js'
 import { badRequest } from '../body.js'
 import { json, NO_STORE, noContent } from '../response.js'
 import type { RouteContext } from '../route-context.js'
-import { clearCookies, credentialsOfRequest } from '../session-cookies.js'
+import { authenticateInputOf, clearCookies } from '../session-cookies.js'
 import type { AuthRouteRequest, AuthRouteResponse } from '../types.js'
 
 /** Session ids tokenward issues: 128 random bits, base64url (22 characters). */
@@ -31,7 +31,7 @@ async function asCaller(
   then: (ctx: AuthContext<object, unknown>) => Promise<AuthRouteResponse>,
 ): Promise<AuthRouteResponse> {
   const { cookies } = route.settings
-  const ctx = await route.auth.authenticate(credentialsOfRequest(request, cookies), {
+  const ctx = await route.auth.authenticate(authenticateInputOf(request, cookies), {
     cookies: cookies ?? false,
   })
   const missing = missingSessionMethods(route.store)

@@ -4,16 +4,16 @@
  */
 import type { RouteContext } from '../route-context.js'
 import type { AuthRouteRequest, AuthRouteResponse, BodyFields } from '../types.js'
-import { introspect } from './introspect.js'
+import { introspectRoute } from './introspect.js'
 import { loginRoute } from './login.js'
-import { logout } from './logout.js'
-import { me } from './me.js'
-import { reauthenticate } from './reauthenticate.js'
+import { logoutRoute } from './logout.js'
+import { meRoute } from './me.js'
+import { reauthenticateRoute } from './reauthenticate.js'
 import { refreshRoute } from './refresh.js'
 import { revokeRoute } from './revoke.js'
 import { listSessionsRoute, revokeSessionRoute } from './sessions.js'
 import { tokenRoute } from './token.js'
-import { jwks, metadata } from './well-known.js'
+import { jwksRoute, metadataRoute } from './well-known.js'
 
 /** Which description the OpenAPI document gives a route. */
 export type RouteDoc =
@@ -51,46 +51,32 @@ export interface RouteEntry {
 
 /** The one route table: adapters register it, the OpenAPI document is generated from it. */
 export const ROUTE_TABLE: readonly RouteEntry[] = [
-  {
-    method: 'POST',
-    path: '/login',
-    handler: (route, request, fields) => loginRoute(route, request, fields),
-    body: true,
-    oauth: false,
-    doc: 'login',
-  },
+  { method: 'POST', path: '/login', handler: loginRoute, body: true, oauth: false, doc: 'login' },
   { method: 'POST', path: '/token', handler: tokenRoute, body: true, oauth: true, doc: 'token' },
-  {
-    method: 'POST',
-    path: '/refresh',
-    handler: (route, request, fields) => refreshRoute(route, request, fields),
-    body: true,
-    oauth: false,
-    doc: 'refresh',
-  },
-  { method: 'POST', path: '/logout', handler: logout, body: true, oauth: false, doc: 'logout' },
-  {
-    method: 'GET',
-    path: '/me',
-    handler: (route, request) => me(route, request),
-    body: false,
-    oauth: false,
-    doc: 'me',
-  },
+  { method: 'POST', path: '/refresh', handler: refreshRoute, body: true, oauth: false, doc: 'refresh' },
+  { method: 'POST', path: '/logout', handler: logoutRoute, body: true, oauth: false, doc: 'logout' },
+  { method: 'GET', path: '/me', handler: meRoute, body: false, oauth: false, doc: 'me' },
   {
     method: 'POST',
     path: '/reauthenticate',
-    handler: reauthenticate,
+    handler: reauthenticateRoute,
     body: true,
     oauth: false,
     doc: 'reauthenticate',
   },
   { method: 'POST', path: '/revoke', handler: revokeRoute, body: true, oauth: true, doc: 'revoke' },
-  { method: 'POST', path: '/introspect', handler: introspect, body: true, oauth: true, doc: 'introspect' },
+  {
+    method: 'POST',
+    path: '/introspect',
+    handler: introspectRoute,
+    body: true,
+    oauth: true,
+    doc: 'introspect',
+  },
   {
     method: 'GET',
     path: '/sessions',
-    handler: (route, request) => listSessionsRoute(route, request),
+    handler: listSessionsRoute,
     body: false,
     oauth: false,
     doc: 'listSessions',
@@ -98,7 +84,7 @@ export const ROUTE_TABLE: readonly RouteEntry[] = [
   {
     method: 'DELETE',
     path: '/sessions/:id',
-    handler: (route, request) => revokeSessionRoute(route, request),
+    handler: revokeSessionRoute,
     body: false,
     oauth: false,
     doc: 'revokeSession',
@@ -114,6 +100,6 @@ export const ROOT_TABLE: ReadonlyArray<{
   path: string
   handler: (route: RouteContext) => Promise<AuthRouteResponse | undefined>
 }> = [
-  { path: '/.well-known/jwks.json', handler: jwks },
-  { path: '/.well-known/oauth-authorization-server', handler: metadata },
+  { path: '/.well-known/jwks.json', handler: jwksRoute },
+  { path: '/.well-known/oauth-authorization-server', handler: metadataRoute },
 ]

@@ -10,7 +10,7 @@ import type { AuthRouteResponse } from '../types.js'
 const CACHEABLE = { 'Cache-Control': 'public, max-age=300' }
 
 /** `GET /.well-known/jwks.json`. */
-export async function jwks(route: RouteContext): Promise<AuthRouteResponse> {
+export async function jwksRoute(route: RouteContext): Promise<AuthRouteResponse> {
   return { status: 200, headers: { ...CACHEABLE }, cookies: [], body: await route.auth.jwks() }
 }
 
@@ -19,7 +19,7 @@ export async function jwks(route: RouteContext): Promise<AuthRouteResponse> {
  * `issuer` (RFC 8414 §2): the issuer must be the URL the auth routes are served under, less their
  * prefix. Without an `issuer` that is an http(s) URL there is no metadata to publish (404).
  */
-export async function metadata(route: RouteContext): Promise<AuthRouteResponse | undefined> {
+export async function metadataRoute(route: RouteContext): Promise<AuthRouteResponse | undefined> {
   const { issuer, clients, dpop } = route.core.settings
   if (!issuer || !/^https?:\/\//.test(issuer)) return undefined
   const base = `${issuer.replace(/\/+$/, '')}${route.settings.prefix}`
