@@ -65,8 +65,9 @@ export function postgresReport(pg, target) {
     'pg-nocache': 'postgresStore, `cache: false`',
   }
   for (const row of pg.http.results)
-    for (const mode of ['open', 'pg', 'pg-nocache']) {
+    for (const mode of ['open', 'memory', 'pg', 'pg-nocache']) {
       const r = row[mode]
+      if (r === undefined) continue
       p(
         `| ${name(row.framework)} | ${label[mode]} | ${k(r.rps)} | ${r.p99} ms | ${r.cpuMicros.toFixed(1)} µs | ${r.ratio === undefined ? '—' : x(r.ratio)} | ${r.cpuRatio === undefined ? '—' : x(r.cpuRatio)} |`,
       )

@@ -1,8 +1,9 @@
 // PostgreSQL benchmark (tokenward/postgres), in `npm run bench` beside the other stores: on a
 // PostgreSQL started here from the Debian binaries (fsync off: a throw-away server, as the Redis
 // benchmark runs redis-server without persistence),
-//   - GET /protected on Express, Fastify and Hono: unprotected, tokenward with postgresStore and its
-//     verdict cache (the default), and with `cache: false` — interleaved rounds, as http.mjs;
+//   - GET /protected on Express, Fastify and Hono: unprotected, tokenward with memoryStore (the
+//     in-process reference), with postgresStore and its verdict cache (the default), and with
+//     `cache: false` — interleaved rounds, as http.mjs;
 //   - statements per authenticated request, counted by the server (pg_stat_statements), pg and
 //     postgres.js, with and without the cache;
 //   - revocation propagation from instance A (a child process) to instance B, p50 / p99;
@@ -176,7 +177,8 @@ async function startPostgres() {
 const ROUNDS = QUICK ? 1 : 5
 const SECONDS = QUICK ? 1 : 2
 const CONNECTIONS = 32
-const MODES = ['open', 'pg', 'pg-nocache']
+// `memory`: tokenward with memoryStore() (http-server.mjs), the in-process reference for the cache.
+const MODES = ['open', 'memory', 'pg', 'pg-nocache']
 
 async function http(url, token) {
   const { default: autocannon } = await import('autocannon')
@@ -190,8 +192,8 @@ async function http(url, token) {
       for (const mode of MODES) {
         const port = await freePort()
         const args =
-          mode === 'open'
-            ? ['test/bench/http-server.mjs', framework, 'open', String(port)]
+          mode === 'open' || mode === 'memory'
+            ? ['test/bench/http-server.mjs', framework, mode === 'open' ? 'open' : 'tokenward', String(port)]
             : [here, 'server', framework, mode, String(port), url]
         const child = await spawnReady(args)
         const target = `http://127.0.0.1:${port}/protected`
