@@ -2,7 +2,7 @@
  * `tokenward/express`: middleware and auth routes for Express 5 (and 4).
  *
  * Sections, as in the Fastify and Hono adapters: types → error out → credentials in → guards →
- * auth routes (the shared parts are in kit.ts).
+ * auth routes (the shared parts are in kit/, one file per concern).
  *
  * @packageDocumentation
  */
@@ -20,4 +20,4 @@ export {
 } from './express/guards.js'
 export { authRouter } from './express/routes.js'
 export { type ExpressAuthenticateOptions, getAuth } from './express/types.js'
-export type { TokenLookup } from './kit.js'
+export type { TokenLookup } from './kit/options.js'

@@ -3,7 +3,8 @@
  * parent scope).
  *
  * Sections, as in the Express and Hono adapters: types → error out → credentials in → guards →
- * auth routes (the shared parts are in kit.ts) — then the start-up checks and the plugin.
+ * auth routes (the shared parts are in kit/, one file per concern) — then the start-up checks and
+ * the plugin.
  *
  * @packageDocumentation
  */
@@ -14,4 +15,4 @@ export { authErrorReply } from './fastify/errors.js'
 export { requireFresh, requirePermissions, requireRoles, requireScopes } from './fastify/guards.js'
 export { default, tokenwardPlugin } from './fastify/plugin.js'
 export type { RouteAuthConfig, TokenwardFastifyOptions } from './fastify/types.js'
-export type { TokenLookup } from './kit.js'
+export type { TokenLookup } from './kit/options.js'

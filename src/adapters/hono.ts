@@ -3,7 +3,7 @@
  * so it runs on Node (@hono/node-server), Bun, Deno and edge workers.
  *
  * Sections, as in the Express and Fastify adapters: types → error out → credentials in → guards →
- * auth routes (the shared parts are in kit.ts).
+ * auth routes (the shared parts are in kit/, one file per concern).
  *
  * @packageDocumentation
  */
@@ -15,4 +15,4 @@ export { authErrorResponse } from './hono/errors.js'
 export { requireAuth, requireFresh, requirePermissions, requireRoles, requireScopes } from './hono/guards.js'
 export { authRoutes } from './hono/routes.js'
 export type { AuthEnv, AuthVariables, HonoAuthenticateOptions, HonoAuthRouteOptions } from './hono/types.js'
-export type { TokenLookup } from './kit.js'
+export type { TokenLookup } from './kit/options.js'

@@ -45,6 +45,11 @@ async function start(framework: Framework, auth: Auth<object, unknown>): Promise
   const app = new Hono()
   app.route('/', ho.authRoutes(auth, routes))
   app.post('/email', ho.authenticate(auth), ho.requireFresh('5m'), (c) => c.json({ ok: true }))
+  // protect() with a maxAge and nothing else: the freshness alone is the requirement.
+  app.post(
+    '/email-protect',
+    ho.protect(auth, { maxAge: '5m' }, (c) => c.json({ ok: true })),
+  )
   return serveHono(app)
 }
 
@@ -76,6 +81,7 @@ describe.each(FRAMEWORKS)('%s: step-up', (framework) => {
     })
     const pair = (await login.json()) as { access_token: string; refresh_token: string }
     expect((await post('/email', pair.access_token)).status).toBe(200)
+    if (framework === 'hono') expect((await post('/email-protect', pair.access_token)).status).toBe(200)
     now += 10 * 60_000
     const refreshed = (await (
       await fetch(`${app.url}/auth/refresh`, {
@@ -91,6 +97,12 @@ describe.each(FRAMEWORKS)('%s: step-up', (framework) => {
     expect(await errorOf(stale)).toBe('insufficient_user_authentication')
     if (framework === 'fastify')
       expect((await post('/email-config', refreshed.access_token)).status).toBe(401)
+    if (framework === 'hono') {
+      const protectedStale = await post('/email-protect', refreshed.access_token)
+      expect(protectedStale.status).toBe(401)
+      expect(protectedStale.headers.get('www-authenticate')).toContain('max_age=300')
+      expect(await errorOf(protectedStale)).toBe('insufficient_user_authentication')
+    }
 
     // Another account's password does not step this session up; a wrong one neither.
     expect(
@@ -120,5 +132,7 @@ describe.each(FRAMEWORKS)('%s: step-up', (framework) => {
     const guard =
       framework === 'express' ? ex.requireFresh : framework === 'fastify' ? fa.requireFresh : ho.requireFresh
     expect(() => guard('soon' as never)).toThrow(/requireFresh/)
+    if (framework === 'hono')
+      expect(() => ho.protect(auth, { maxAge: 'soon' as never }, () => new Response())).toThrow(/maxAge/)
   })
 })

@@ -242,6 +242,25 @@ describe('hono: the same mistakes fail the same way', () => {
 })
 
 describe('fastify: standalone guards', () => {
+  it('build their preHandler once per plugin, not on every request', async () => {
+    const app = Fastify()
+    await app.register(tokenward, { auth })
+    const authorize = app.authorize
+    let built = 0
+    app.authorize = (requirement) => {
+      built++
+      return authorize(requirement)
+    }
+    app.get('/admin', { preHandler: fa.requireRoles('admin') }, async () => 'welcome')
+    const token = await admin()
+    for (let i = 0; i < 3; i++) {
+      const res = await app.inject({ url: '/admin', headers: { authorization: `Bearer ${token}` } })
+      expect(res.statusCode).toBe(200)
+    }
+    expect(built).toBe(1)
+    await app.close()
+  })
+
   it('name the missing plugin instead of failing on undefined', async () => {
     const app = Fastify()
     app.get('/admin', { preHandler: fa.requireRoles('admin') }, async () => 'secret')

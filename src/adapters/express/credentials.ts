@@ -2,17 +2,14 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import type { Auth, AuthContext, CredentialsInput } from '../../index.js'
 import {
-  adapterSettings,
   authenticateThen,
-  calledAsMiddleware,
-  checkAuth,
-  foundToken,
   isDpopScheme,
   isPreflight,
-  isThenable,
-  notCalled,
   passesAsAnonymous,
-} from '../kit.js'
+  withFoundToken,
+} from '../kit/credentials.js'
+import { adapterSettings } from '../kit/options.js'
+import { checkAuth, EXPRESS_CALLS, handedOverUncalled } from '../kit/wiring.js'
 import { fail } from './errors.js'
 import { authOf, type Binding, type ExpressAuthenticateOptions } from './types.js'
 
@@ -66,13 +63,9 @@ export function authenticate<C extends object, U>(
   options?: ExpressAuthenticateOptions,
 ): RequestHandler
 export function authenticate(...args: unknown[]): RequestHandler | undefined {
-  if (calledAsMiddleware(args)) {
-    // `app.get('/x', authenticate, handler)`: answer (a 500 naming the fix) instead of hanging.
-    ;(args[args.length - 1] as NextFunction)(
-      notCalled('authenticate', 'app.get(path, authenticate(auth), handler)'),
-    )
+  // `app.get('/x', authenticate, handler)`: answer (a 500 naming the fix) instead of hanging.
+  if (handedOverUncalled(EXPRESS_CALLS, args, 'authenticate', 'app.get(path, authenticate(auth), handler)'))
     return undefined
-  }
   const [auth, options] = args as [Auth<object, unknown>, ExpressAuthenticateOptions | undefined]
   checkAuth(auth, 'authenticate(auth)')
   const { optional, passErrors, getToken, userProperty, callOptions } = adapterSettings(
@@ -98,8 +91,6 @@ export function authenticate(...args: unknown[]): RequestHandler | undefined {
       (ctx) => accepted(req, ctx, next),
       (err) => refused(res, next, err),
     )
-  const withToken = (req: Request, res: Response, next: NextFunction, found: unknown) =>
-    run(req, res, next, foundToken(found) ?? expressInput(req))
   return function tokenwardAuthenticate(req, res, next) {
     if (isPreflight(req.method, req.headers['access-control-request-method'])) return next()
     authOf.set(req, binding)
@@ -107,17 +98,13 @@ export function authenticate(...args: unknown[]): RequestHandler | undefined {
       run(req, res, next, expressInput(req))
       return
     }
-    let found: unknown
-    try {
-      found = getToken(req)
-    } catch (err) {
-      return next(err) // the app's getToken threw: Express's 500
-    }
-    if (isThenable(found))
-      found.then(
-        (token) => withToken(req, res, next, token),
-        (err) => next(err),
-      )
-    else withToken(req, res, next, found)
+    // The app's getToken threw or rejected: Express's 500.
+    withFoundToken(
+      getToken,
+      req,
+      () => expressInput(req),
+      (input) => run(req, res, next, input),
+      next,
+    )
   }
 }

@@ -1,7 +1,8 @@
 /** tokenward/express: error out (one section of the adapter; src/adapters/express.ts re-exports it). */
-import type { ErrorRequestHandler, NextFunction, Response } from 'express'
+import type { ErrorRequestHandler, Response } from 'express'
 import type { AuthRouteResponse } from '../../index.js'
-import { answerFor, calledAsMiddleware, notCalled } from '../kit.js'
+import { answerFor } from '../kit/errors.js'
+import { EXPRESS_CALLS, handedOverUncalled } from '../kit/wiring.js'
 
 /** Writes an answer (an error's or an auth route's) to Express's response. */
 export function sendAnswer(res: Response, answer: AuthRouteResponse): void {
@@ -31,10 +32,8 @@ export function fail(res: Response, next: (err?: unknown) => void, err: unknown,
  */
 export function authErrorHandler(): ErrorRequestHandler
 export function authErrorHandler(...args: unknown[]): ErrorRequestHandler | undefined {
-  if (calledAsMiddleware(args)) {
-    ;(args[args.length - 1] as NextFunction)(notCalled('authErrorHandler', 'app.use(authErrorHandler())'))
+  if (handedOverUncalled(EXPRESS_CALLS, args, 'authErrorHandler', 'app.use(authErrorHandler())'))
     return undefined
-  }
   return function tokenwardErrorHandler(err, _req, res, next) {
     const answer = answerFor(err)
     if (answer) sendAnswer(res, answer)

@@ -1,21 +1,14 @@
 /** tokenward/express: guards (one section of the adapter; src/adapters/express.ts re-exports it). */
-import type { NextFunction, RequestHandler } from 'express'
+import type { RequestHandler } from 'express'
 import type { Duration, Requirement } from '../../index.js'
-import {
-  calledAsMiddleware,
-  checkNamesList,
-  freshSeconds,
-  guardCall,
-  guardWithoutAuthenticate,
-  isPreflight,
-  noCredentials,
-  notCalled,
-  unmet,
-} from '../kit.js'
+import { isPreflight } from '../kit/credentials.js'
+import { guardFactories, noCredentials, unmet } from '../kit/guards.js'
+import { EXPRESS_CALLS, guardWithoutAuthenticate } from '../kit/wiring.js'
 import { fail } from './errors.js'
 import { authOf } from './types.js'
 
-export function guard(name: string, call: string, requirement: Requirement): RequestHandler {
+/** The middleware of one guard: it reads what `authenticate` bound to the request. */
+function guard(name: string, call: string, requirement: Requirement): RequestHandler {
   const middleware: RequestHandler = (req, res, next) => {
     if (isPreflight(req.method, req.headers['access-control-request-method'])) return next()
     const bound = authOf.get(req)
@@ -29,19 +22,12 @@ export function guard(name: string, call: string, requirement: Requirement): Req
   return middleware
 }
 
-/** A guard factory handed to Express uncalled answers a 500 naming the fix (never hangs). */
-export function guardFactory(
-  name: string,
-  args: unknown[],
-  build: (names: string[]) => RequestHandler,
-): RequestHandler {
-  if (calledAsMiddleware(args)) {
-    const fix = `app.get(path, authenticate(auth), ${name}(…), handler)`
-    ;(args[args.length - 1] as NextFunction)(notCalled(name, fix))
-    return undefined as unknown as RequestHandler
-  }
-  return build(checkNamesList(args, name))
-}
+// Handed to Express uncalled, a factory answers a 500 naming the fix (never hangs).
+const guards = guardFactories<RequestHandler>({
+  calls: EXPRESS_CALLS,
+  guard,
+  fix: (call) => `app.get(path, authenticate(auth), ${call}, handler)`,
+})
 
 /**
  * 401 unless `authenticate` found credentials (for routes after `{ optional: true }`).
@@ -53,7 +39,7 @@ export function guardFactory(
  */
 export function requireAuth(): RequestHandler
 export function requireAuth(...args: unknown[]): RequestHandler {
-  return guardFactory('requireAuth', args, () => guard('tokenwardRequireAuth', 'requireAuth()', {}))
+  return guards.requireAuth(args)
 }
 
 /**
@@ -66,9 +52,7 @@ export function requireAuth(...args: unknown[]): RequestHandler {
  */
 export function requireRoles(...roles: string[]): RequestHandler
 export function requireRoles(...args: unknown[]): RequestHandler {
-  return guardFactory('requireRoles', args, (roles) =>
-    guard('tokenwardRequireRoles', guardCall('requireRoles', roles), { roles }),
-  )
+  return guards.requireRoles(args)
 }
 
 /**
@@ -81,9 +65,7 @@ export function requireRoles(...args: unknown[]): RequestHandler {
  */
 export function requireScopes(...scopes: string[]): RequestHandler
 export function requireScopes(...args: unknown[]): RequestHandler {
-  return guardFactory('requireScopes', args, (scopes) =>
-    guard('tokenwardRequireScopes', guardCall('requireScopes', scopes), { scopes }),
-  )
+  return guards.requireScopes(args)
 }
 
 /**
@@ -96,9 +78,7 @@ export function requireScopes(...args: unknown[]): RequestHandler {
  */
 export function requirePermissions(...permissions: string[]): RequestHandler
 export function requirePermissions(...args: unknown[]): RequestHandler {
-  return guardFactory('requirePermissions', args, (permissions) =>
-    guard('tokenwardRequirePermissions', guardCall('requirePermissions', permissions), { permissions }),
-  )
+  return guards.requirePermissions(args)
 }
 
 /**
@@ -113,12 +93,5 @@ export function requirePermissions(...args: unknown[]): RequestHandler {
  */
 export function requireFresh(maxAge: Duration): RequestHandler
 export function requireFresh(...args: unknown[]): RequestHandler {
-  if (calledAsMiddleware(args)) {
-    ;(args[args.length - 1] as NextFunction)(
-      notCalled('requireFresh', "app.post(path, authenticate(auth), requireFresh('5m'), handler)"),
-    )
-    return undefined as unknown as RequestHandler
-  }
-  const maxAge = freshSeconds(args[0])
-  return guard('tokenwardRequireFresh', `requireFresh(${maxAge})`, { maxAge })
+  return guards.requireFresh(args)
 }

@@ -1,7 +1,9 @@
 /** tokenward/express: auth routes (one section of the adapter; src/adapters/express.ts re-exports it). */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express'
 import { type Auth, type AuthRouteOptions, type AuthRouteResponse, createAuthRoutes } from '../../index.js'
-import { calledAsMiddleware, checkAuth, declaredTooLarge, notCalled, readNodeBody, tooLarge } from '../kit.js'
+import { declaredTooLarge, readNodeBody } from '../kit/body.js'
+import { tooLarge } from '../kit/errors.js'
+import { checkAuth, EXPRESS_CALLS, handedOverUncalled } from '../kit/wiring.js'
 import { requestUrl } from './credentials.js'
 import { fail, sendAnswer } from './errors.js'
 
@@ -48,12 +50,8 @@ export function authRouter<C extends object, U, RU = U>(
   options: AuthRouteOptions<RU, C>,
 ): Router
 export function authRouter(...args: unknown[]): Router | undefined {
-  if (calledAsMiddleware(args)) {
-    ;(args[args.length - 1] as NextFunction)(
-      notCalled('authRouter', 'app.use(authRouter(auth, { findUser }))'),
-    )
+  if (handedOverUncalled(EXPRESS_CALLS, args, 'authRouter', 'app.use(authRouter(auth, { findUser }))'))
     return undefined
-  }
   const [auth, options] = args as [Auth<object, unknown>, AuthRouteOptions<unknown, object>]
   checkAuth(auth, 'authRouter(auth, options)')
   const routes = createAuthRoutes(auth, options)

@@ -8,10 +8,10 @@ import {
   type CookieOptions,
   type DefaultClaims,
 } from '../../index.js'
-import type { TokenLookup } from '../kit.js'
+import type { TokenLookup } from '../kit/options.js'
 
 /** Where an adapter's `getToken` finds the token: `(request) => token | null | undefined` (may be async). */
-export type { TokenLookup } from '../kit.js'
+export type { TokenLookup } from '../kit/options.js'
 
 declare global {
   namespace Express {

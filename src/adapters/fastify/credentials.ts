@@ -2,16 +2,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Auth, AuthContext, CredentialsInput, Requirement } from '../../index.js'
 import {
-  type AdapterSettings,
-  answerFor,
   authenticateThen,
-  foundToken,
   isDpopScheme,
   isPreflight,
-  isThenable,
   passesAsAnonymous,
-  unmet,
-} from '../kit.js'
+  withFoundToken,
+} from '../kit/credentials.js'
+import { answerFor } from '../kit/errors.js'
+import { unmet } from '../kit/guards.js'
+import type { AdapterSettings } from '../kit/options.js'
 import { sendAnswer } from './errors.js'
 
 /** The URL the client asked for (RFC 9449 `htu`): `trustProxy` decides what protocol and host are. */
@@ -90,20 +89,14 @@ export function makeCheck(settings: AdapterSettings<FastifyRequest>, auth: Auth<
       run(request, reply, requirement, optional, finish, fastifyInput(request))
       return
     }
-    const fallback = fastifyInput(request)
-    let found: unknown
-    try {
-      found = getToken(request)
-    } catch (err) {
-      finish(err instanceof Error ? err : new Error(String(err)))
-      return
-    }
-    if (isThenable(found))
-      found.then(
-        (token) => run(request, reply, requirement, optional, finish, foundToken(token) ?? fallback),
-        (err: unknown) => finish(err instanceof Error ? err : new Error(String(err))),
-      )
-    else run(request, reply, requirement, optional, finish, foundToken(found) ?? fallback)
+    // The app's getToken threw or rejected: Fastify's error handling (a 500).
+    withFoundToken(
+      getToken,
+      request,
+      () => fastifyInput(request),
+      (input) => run(request, reply, requirement, optional, finish, input),
+      (err) => finish(err instanceof Error ? err : new Error(String(err))),
+    )
   }
 }
 

@@ -1,7 +1,7 @@
 /** tokenward/fastify: error out (one section of the adapter; src/adapters/fastify.ts re-exports it). */
 import type { FastifyReply } from 'fastify'
 import type { AuthRouteResponse } from '../../index.js'
-import { answerFor } from '../kit.js'
+import { answerFor } from '../kit/errors.js'
 
 /** Writes an answer (an error's or an auth route's) to Fastify's reply. */
 export function sendAnswer(reply: FastifyReply, answer: AuthRouteResponse): FastifyReply {

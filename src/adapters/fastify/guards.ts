@@ -1,16 +1,29 @@
 /** tokenward/fastify: guards (one section of the adapter; src/adapters/fastify.ts re-exports it). */
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify'
 import type { Duration, Requirement } from '../../index.js'
-import { checkNamesList, freshSeconds, WiringError } from '../kit.js'
+import { checkGuardNames, freshSeconds } from '../kit/guards.js'
+import { WiringError } from '../kit/wiring.js'
 
+/**
+ * A preHandler that checks `requirement` with the settings of the plugin registered in the
+ * request's scope: `app.authorize(requirement)` of that plugin, built on its first request and
+ * kept (one per plugin registration), not built again on every request.
+ */
 export function standalone(name: string, requirement: Requirement): preHandlerAsyncHookHandler {
+  const built = new WeakMap<object, preHandlerAsyncHookHandler>()
   const guard: preHandlerAsyncHookHandler = async (request, reply) => {
     const server = request.server as FastifyInstance
-    if (typeof server.authorize !== 'function')
+    const authorize = server.authorize
+    if (typeof authorize !== 'function')
       throw new WiringError(
         `tokenward: ${name} needs the tokenward plugin in this scope: \`await app.register(tokenward, { auth })\` first`,
       )
-    return server.authorize(requirement).call(server, request, reply)
+    let handler = built.get(authorize)
+    if (handler === undefined) {
+      handler = server.authorize(requirement)
+      built.set(authorize, handler)
+    }
+    return handler.call(server, request, reply)
   }
   Object.defineProperty(guard, 'name', { value: name })
   return guard
@@ -26,7 +39,7 @@ export function standalone(name: string, requirement: Requirement): preHandlerAs
  * ```
  */
 export function requireRoles(...roles: string[]): preHandlerAsyncHookHandler {
-  return standalone('tokenwardRequireRoles', { roles: checkNamesList(roles, 'requireRoles') })
+  return standalone('tokenwardRequireRoles', { roles: checkGuardNames(roles, 'requireRoles') })
 }
 
 /**
@@ -38,7 +51,7 @@ export function requireRoles(...roles: string[]): preHandlerAsyncHookHandler {
  * ```
  */
 export function requireScopes(...scopes: string[]): preHandlerAsyncHookHandler {
-  return standalone('tokenwardRequireScopes', { scopes: checkNamesList(scopes, 'requireScopes') })
+  return standalone('tokenwardRequireScopes', { scopes: checkGuardNames(scopes, 'requireScopes') })
 }
 
 /**
@@ -51,7 +64,7 @@ export function requireScopes(...scopes: string[]): preHandlerAsyncHookHandler {
  */
 export function requirePermissions(...permissions: string[]): preHandlerAsyncHookHandler {
   return standalone('tokenwardRequirePermissions', {
-    permissions: checkNamesList(permissions, 'requirePermissions'),
+    permissions: checkGuardNames(permissions, 'requirePermissions'),
   })
 }
 

@@ -1,7 +1,8 @@
 /** tokenward/fastify: auth routes (one section of the adapter; src/adapters/fastify.ts re-exports it). */
 import type { FastifyInstance } from 'fastify'
 import { type Auth, type AuthRouteOptions, createAuthRoutes, isAuthError } from '../../index.js'
-import { answerFor, declaredTooLarge, type NodeStream, readNodeBody, servedUnder, tooLarge } from '../kit.js'
+import { declaredTooLarge, type NodeStream, readNodeBody, servedUnder } from '../kit/body.js'
+import { answerFor, tooLarge } from '../kit/errors.js'
 import { requestUrl } from './credentials.js'
 import { sendAnswer } from './errors.js'
 

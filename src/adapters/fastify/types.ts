@@ -1,10 +1,10 @@
 /** tokenward/fastify: types (one section of the adapter; src/adapters/fastify.ts re-exports it). */
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import type { Auth, AuthContext, AuthRouteOptions, CookieOptions, Requirement } from '../../index.js'
-import type { TokenLookup } from '../kit.js'
+import type { TokenLookup } from '../kit/options.js'
 
 /** Where an adapter's `getToken` finds the token: `(request) => token | null | undefined` (may be async). */
-export type { TokenLookup } from '../kit.js'
+export type { TokenLookup } from '../kit/options.js'
 
 /** Per-route settings: `config: { auth: true }` or `config: { auth: { roles: ['admin'] } }`; `false` opts out of `protect`. */
 export type RouteAuthConfig = boolean | (Requirement & { optional?: boolean })

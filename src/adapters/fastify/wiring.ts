@@ -2,7 +2,8 @@
 import type { FastifyInstance, RouteOptions } from 'fastify'
 import { checkNames } from '../../core/options/validate.js'
 import type { Requirement } from '../../index.js'
-import { freshSeconds, WiringError } from '../kit.js'
+import { freshSeconds } from '../kit/guards.js'
+import { WiringError } from '../kit/wiring.js'
 import type { RouteAuthConfig } from './types.js'
 
 // Marks the config of every route the plugin's onRoute hook saw (symbols survive Fastify's copy).

@@ -1,7 +1,10 @@
 /** tokenward/fetch: credentials in and guards (one section of the adapter; src/adapters/fetch.ts re-exports it). */
 import { checkNames } from '../../core/options/validate.js'
 import type { Auth, AuthContext, CredentialsInput, Requirement } from '../../index.js'
-import { adapterSettings, authenticateThen, checkAuth, foundToken, passesAsAnonymous, unmet } from '../kit.js'
+import { authenticateThen, foundToken, passesAsAnonymous } from '../kit/credentials.js'
+import { unmet } from '../kit/guards.js'
+import { adapterSettings } from '../kit/options.js'
+import { checkAuth } from '../kit/wiring.js'
 import { authErrorResponse } from './errors.js'
 import type { FetchAuthenticateOptions } from './types.js'
 

@@ -1,5 +1,5 @@
 /** tokenward/fetch: error out (one section of the adapter; src/adapters/fetch.ts re-exports it). */
-import { answerFor, webResponse } from '../kit.js'
+import { answerFor, webResponse } from '../kit/errors.js'
 
 /**
  * The standard answer for an error (`{ error, message }`, status, `WWW-Authenticate`) as a Fetch

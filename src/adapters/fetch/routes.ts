@@ -1,6 +1,8 @@
 /** tokenward/fetch: auth routes (one section of the adapter; src/adapters/fetch.ts re-exports it). */
 import { type Auth, type AuthRouteOptions, createAuthRoutes } from '../../index.js'
-import { checkAuth, declaredTooLarge, readWebBody, tooLarge, webResponse } from '../kit.js'
+import { declaredTooLarge, readWebBody } from '../kit/body.js'
+import { tooLarge, webResponse } from '../kit/errors.js'
+import { checkAuth } from '../kit/wiring.js'
 import { authErrorResponse } from './errors.js'
 import type { AuthHandler, FetchAuthRouteOptions } from './types.js'
 

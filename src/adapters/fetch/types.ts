@@ -1,6 +1,6 @@
 /** tokenward/fetch: types (one section of the adapter; src/adapters/fetch.ts re-exports it). */
 import type { AuthRouteOptions, CookieOptions, DefaultClaims, Requirement } from '../../index.js'
-import type { TokenLookup } from '../kit.js'
+import type { TokenLookup } from '../kit/options.js'
 
 /** Options of {@link authHandler}: the route options every adapter takes, nothing more. */
 export type FetchAuthRouteOptions<U = unknown, C extends object = DefaultClaims> = AuthRouteOptions<U, C>

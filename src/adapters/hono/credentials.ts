@@ -3,20 +3,17 @@ import type { Context, MiddlewareHandler, Next } from 'hono'
 import { checkNames } from '../../core/options/validate.js'
 import type { Auth, AuthContext, CookieOptions, CredentialsInput, Requirement } from '../../index.js'
 import {
-  adapterSettings,
   authenticateThen,
-  checkAuth,
-  foundToken,
   isDpopScheme,
   isPreflight,
-  isThenable,
-  notCalled,
   passesAsAnonymous,
-  type TokenLookup,
-  unmet,
-} from '../kit.js'
+  withFoundToken,
+} from '../kit/credentials.js'
+import { freshSeconds, unmet } from '../kit/guards.js'
+import { adapterSettings, type TokenLookup } from '../kit/options.js'
+import { checkAuth, HONO_CALLS, handedOverUncalled } from '../kit/wiring.js'
 import { refuse } from './errors.js'
-import { type AuthEnv, authOf, type Binding, calledByHono, type HonoAuthenticateOptions } from './types.js'
+import { type AuthEnv, authOf, type Binding, type HonoAuthenticateOptions } from './types.js'
 
 /**
  * On @hono/node-server the Node request rides along in `c.env.incoming`: its parsed header object
@@ -42,20 +39,20 @@ export function preflight(c: Context): boolean {
 
 /**
  * The credentials of a request: the app's `getToken` first (when given; it may be async), else the
- * Bearer header and the access cookie. Calls `then` with them.
+ * Bearer header and the access cookie. Calls `then` with them; a throw of `getToken` goes to Hono's
+ * error handling (a 500).
  */
 export function withCredentials<R>(
   c: Context,
   getToken: TokenLookup<Context> | undefined,
   then: (input: CredentialsInput) => R,
-): R | Promise<Awaited<R>> {
+): R | Promise<R> {
   if (getToken === undefined) return then(honoInput(c.req.raw, c.env))
-  const found = getToken(c)
-  if (isThenable(found))
-    return Promise.resolve(found).then(
-      (token) => then(foundToken(token) ?? honoInput(c.req.raw, c.env)) as Awaited<R>,
-    )
-  return then(foundToken(found) ?? honoInput(c.req.raw, c.env))
+  return withFoundToken(getToken, c, () => honoInput(c.req.raw, c.env), then, rethrow)
+}
+
+const rethrow = (err: unknown): never => {
+  throw err
 }
 
 /**
@@ -80,7 +77,7 @@ export function authenticate<C extends object, U>(
   options?: HonoAuthenticateOptions,
 ): MiddlewareHandler<AuthEnv<C, U>>
 export function authenticate(...args: unknown[]): MiddlewareHandler {
-  if (calledByHono(args)) throw notCalled('authenticate', "app.use('/api/*', authenticate(auth))")
+  handedOverUncalled(HONO_CALLS, args, 'authenticate', "app.use('/api/*', authenticate(auth))")
   const [auth, options] = args as [Auth<object, unknown>, HonoAuthenticateOptions | undefined]
   checkAuth(auth, 'authenticate(auth)')
   const { optional, passErrors, getToken, userProperty, callOptions } = adapterSettings<Context>(
@@ -182,7 +179,14 @@ export function protect<C extends object, U, E extends AuthEnv<C, U> = AuthEnv<C
     { cookies, passErrors, getToken },
     'protect(auth, options, handler)',
   )
-  const check = requirement.roles || requirement.scopes || requirement.permissions ? requirement : undefined
+  // Any of roles, scopes, permissions or maxAge is a requirement (a maxAge alone asks for a fresh
+  // login); maxAge is checked here, where the route is declared, not on its first request.
+  if (requirement.maxAge !== undefined)
+    requirement.maxAge = freshSeconds(requirement.maxAge, 'maxAge of protect(auth, options, handler)')
+  const check =
+    requirement.roles || requirement.scopes || requirement.permissions || requirement.maxAge !== undefined
+      ? requirement
+      : undefined
   const fail = (err: unknown) => refuse(err, settings.passErrors)
   const run = (c: Context<E>, ctx: AuthContext<C, U>) => {
     const err = unmet(a, ctx as AuthContext<object, unknown>, check)

@@ -1,4 +1,5 @@
-import { answerFor, webResponse } from '../kit.js'
+/** tokenward/hono: error out (one section of the adapter; src/adapters/hono.ts re-exports it). */
+import { answerFor, webResponse } from '../kit/errors.js'
 
 /**
  * The standard answer for an error (`{ error, message }`, status, `WWW-Authenticate`), for apps

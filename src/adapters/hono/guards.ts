@@ -1,20 +1,14 @@
 /** tokenward/hono: guards (one section of the adapter; src/adapters/hono.ts re-exports it). */
 import type { MiddlewareHandler } from 'hono'
 import type { AuthContext, Duration, Requirement } from '../../index.js'
-import {
-  checkNamesList,
-  freshSeconds,
-  guardCall,
-  guardWithoutAuthenticate,
-  noCredentials,
-  notCalled,
-  unmet,
-} from '../kit.js'
+import { guardFactories, noCredentials, unmet } from '../kit/guards.js'
+import { guardWithoutAuthenticate, HONO_CALLS } from '../kit/wiring.js'
 import { preflight } from './credentials.js'
 import { refuse } from './errors.js'
-import { authOf, calledByHono } from './types.js'
+import { authOf } from './types.js'
 
-export function guard(name: string, call: string, requirement: Requirement): MiddlewareHandler {
+/** The middleware of one guard: it reads what `authenticate` bound to the request. */
+function guard(name: string, call: string, requirement: Requirement): MiddlewareHandler {
   const middleware: MiddlewareHandler = async (c, next) => {
     if (preflight(c)) return next()
     const bound = authOf.get(c.req.raw)
@@ -29,11 +23,12 @@ export function guard(name: string, call: string, requirement: Requirement): Mid
   return middleware
 }
 
-/** A guard factory handed to Hono uncalled (`app.use(requireRoles)`) throws a 500 naming the fix. */
-export function guardFactory(name: string, args: unknown[], build: (names: string[]) => MiddlewareHandler) {
-  if (calledByHono(args)) throw notCalled(name, `app.get(path, ${name}(…), handler) after authenticate(auth)`)
-  return build(checkNamesList(args, name))
-}
+// Handed to Hono uncalled (`app.use(requireRoles)`), a factory throws a 500 naming the fix.
+const guards = guardFactories<MiddlewareHandler>({
+  calls: HONO_CALLS,
+  guard,
+  fix: (call) => `app.get(path, ${call}, handler) after authenticate(auth)`,
+})
 
 /**
  * Rejects with 401 unless `authenticate` found credentials (for routes after `{ optional: true }`).
@@ -45,7 +40,7 @@ export function guardFactory(name: string, args: unknown[], build: (names: strin
  */
 export function requireAuth(): MiddlewareHandler
 export function requireAuth(...args: unknown[]): MiddlewareHandler {
-  return guardFactory('requireAuth', args, () => guard('tokenwardRequireAuth', 'requireAuth()', {}))
+  return guards.requireAuth(args)
 }
 
 /**
@@ -58,9 +53,7 @@ export function requireAuth(...args: unknown[]): MiddlewareHandler {
  */
 export function requireRoles(...roles: string[]): MiddlewareHandler
 export function requireRoles(...args: unknown[]): MiddlewareHandler {
-  return guardFactory('requireRoles', args, (roles) =>
-    guard('tokenwardRequireRoles', guardCall('requireRoles', roles), { roles }),
-  )
+  return guards.requireRoles(args)
 }
 
 /**
@@ -73,9 +66,7 @@ export function requireRoles(...args: unknown[]): MiddlewareHandler {
  */
 export function requireScopes(...scopes: string[]): MiddlewareHandler
 export function requireScopes(...args: unknown[]): MiddlewareHandler {
-  return guardFactory('requireScopes', args, (scopes) =>
-    guard('tokenwardRequireScopes', guardCall('requireScopes', scopes), { scopes }),
-  )
+  return guards.requireScopes(args)
 }
 
 /**
@@ -88,9 +79,7 @@ export function requireScopes(...args: unknown[]): MiddlewareHandler {
  */
 export function requirePermissions(...permissions: string[]): MiddlewareHandler
 export function requirePermissions(...args: unknown[]): MiddlewareHandler {
-  return guardFactory('requirePermissions', args, (permissions) =>
-    guard('tokenwardRequirePermissions', guardCall('requirePermissions', permissions), { permissions }),
-  )
+  return guards.requirePermissions(args)
 }
 
 /**
@@ -104,8 +93,5 @@ export function requirePermissions(...args: unknown[]): MiddlewareHandler {
  */
 export function requireFresh(maxAge: Duration): MiddlewareHandler
 export function requireFresh(...args: unknown[]): MiddlewareHandler {
-  if (calledByHono(args))
-    throw notCalled('requireFresh', "app.post(path, authenticate(auth), requireFresh('5m'), handler)")
-  const maxAge = freshSeconds(args[0])
-  return guard('tokenwardRequireFresh', `requireFresh(${maxAge})`, { maxAge })
+  return guards.requireFresh(args)
 }

@@ -2,7 +2,9 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono'
 import { type Auth, type AuthRouteOptions, createAuthRoutes } from '../../index.js'
-import { checkAuth, declaredTooLarge, readWebBody, servedUnder, tooLarge, webResponse } from '../kit.js'
+import { declaredTooLarge, readWebBody, servedUnder } from '../kit/body.js'
+import { tooLarge, webResponse } from '../kit/errors.js'
+import { checkAuth } from '../kit/wiring.js'
 import { authErrorResponse } from './errors.js'
 import type { HonoAuthRouteOptions } from './types.js'
 

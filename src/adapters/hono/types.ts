@@ -8,10 +8,10 @@ import type {
   CookieOptions,
   DefaultClaims,
 } from '../../index.js'
-import type { TokenLookup } from '../kit.js'
+import type { TokenLookup } from '../kit/options.js'
 
 /** Where an adapter's `getToken` finds the token: `(request) => token | null | undefined` (may be async). */
-export type { TokenLookup } from '../kit.js'
+export type { TokenLookup } from '../kit/options.js'
 
 /** The context variables tokenward sets: `c.var.auth` and `c.var.user`. */
 export interface AuthVariables<C extends object = DefaultClaims, U = AccessClaims<C>> {
@@ -61,17 +61,4 @@ export const authOf = new WeakMap<Request, Binding>()
 export interface Binding {
   auth: Auth<object, unknown>
   passErrors: boolean
-}
-
-/** True when Hono is calling this function as a middleware: `(c, next)`. */
-export function calledByHono(args: readonly unknown[]): boolean {
-  const c = args[0] as { req?: unknown; set?: unknown } | null | undefined
-  return (
-    args.length === 2 &&
-    typeof args[1] === 'function' &&
-    typeof c === 'object' &&
-    c !== null &&
-    typeof c.req === 'object' &&
-    typeof c.set === 'function'
-  )
 }
