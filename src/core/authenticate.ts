@@ -4,11 +4,11 @@
  * verified token, a synchronous store such as memoryStore, no user lookup), so adapters continue
  * the request in the same turn; `authenticateThen` is how they do it.
  */
-import { type AuthCore, callbackFailure, coreOf, withRealm } from './context.js'
+import { type AuthCore, coreOf, withRealm } from './context.js'
 import { resolveCookies } from './credentials/cookies.js'
 import { tokenOf } from './credentials/index.js'
 import { authenticateDpop, dpopChallengeFor, refuseBound } from './dpop.js'
-import { AuthError, isAuthError } from './errors.js'
+import { AuthError, callbackFailure, isAuthError } from './errors.js'
 import { checkRequirement, type Requirement, rolesOf, scopesOf } from './guards.js'
 import { type Duration, toSeconds } from './lib/duration.js'
 import type {

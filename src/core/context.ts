@@ -1,7 +1,9 @@
 /**
  * The one context every operation takes (verify, authenticate, issue, refresh, revoke, one-time,
- * sessions, dpop), built once by `createAuth`, and {@link coreOf}: the one door from an `Auth` to
- * it, for the auth routes and the adapters. What a thrown value means is decided in errors.ts.
+ * sessions, dpop), built once by `createAuth`. In order: its shape, {@link coreOf} (the one door
+ * from an `Auth` to it, for the auth routes and the adapters), what the operations read of it, and
+ * the configured realm put on an error where a public operation returns. What a thrown value means
+ * is decided in errors.ts.
  */
 import type { TokenStore } from '../stores/types.js'
 import { type CsrfKeys, processCsrfKeys } from './credentials/csrf.js'
@@ -67,11 +69,9 @@ export function keysOf(core: AuthCore): KeySet | Promise<KeySet> {
   return core.keys.current ?? core.keys.ready
 }
 
-// --- the error boundary ------------------------------------------------------------------------------
+// --- the realm ---------------------------------------------------------------------------------------------
 
-export { applyRealm, callback, callbackFailure, storeCall, storeFailure } from './errors.js'
-
-/** The configured realm on an AuthError (applied once, where a public operation returns). */
+/** The configured realm on an AuthError (applied once, where a public operation returns; errors.ts). */
 export function withRealm(core: AuthCore, err: unknown): unknown {
   return applyRealm(core.settings.realm, err)
 }

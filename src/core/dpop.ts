@@ -14,11 +14,11 @@
  * and the bearer path only reads `claims.cnf` (a bound token is refused there, §7.2).
  */
 import { calculateJwkThumbprint, EmbeddedJWK, type JWK, jwtVerify } from 'jose'
-import { type AuthCore, storeCall } from './context.js'
+import type { AuthCore } from './context.js'
 import { boundKey, checkBinding, type Presented } from './credentials/binding.js'
 import { type Credentials, getHeader } from './credentials/index.js'
 import type { CredentialsInput, HeadersInput } from './credentials/types.js'
-import { AuthError, type DpopChallenge, isAuthError, withOptions } from './errors.js'
+import { AuthError, type DpopChallenge, isAuthError, storeCall, withOptions } from './errors.js'
 import { sha256Base64url } from './keys/signature.js'
 import { DPOP_NONCE_PERIOD, DPOP_PROOF_PREFIX, HEADER_DPOP, TYP_DPOP } from './lib/constants.js'
 import type { DpopSettings } from './options/index.js'

@@ -1,3 +1,9 @@
+/**
+ * What can go wrong, and what it means. In order: the codes and their HTTP status, the one
+ * {@link AuthError} class (with the `WWW-Authenticate` challenge it answers with), and the error
+ * boundary — the single place that decides what a thrown value means (a client's mistake, a store
+ * outage, or the application's own bug), and the one way an AuthError is copied with other options.
+ */
 import {
   DEFAULT_REALM,
   HEADER_DPOP_NONCE,
@@ -207,7 +213,7 @@ export function isAuthError(value: unknown): value is AuthError {
 // --- the error boundary ------------------------------------------------------------------------------
 
 /*
- * The error boundary: the single place that decides what a thrown value means.
+ * The error boundary:
  *
  * - A client's mistake is an {@link AuthError} (4xx) from the check that found it.
  * - A failure of the token store is `store_unavailable` (503): fail closed.

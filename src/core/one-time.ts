@@ -3,8 +3,8 @@
  * spent atomically through the store so a second use fails even when both arrive at once.
  */
 
-import { type AuthCore, storeCall, withRealm } from './context.js'
-import { AuthError } from './errors.js'
+import { type AuthCore, withRealm } from './context.js'
+import { AuthError, storeCall } from './errors.js'
 import { baseClaims, customClaims, issueAt, signingKey } from './issue.js'
 import { checkSubject, type RegisteredClaims } from './jws/claims.js'
 import { randomId, signToken } from './jws/tokens.js'

@@ -19,10 +19,10 @@
  */
 import type { SpendVerdict } from '../stores/types.js'
 import { resolveUser } from './authenticate.js'
-import { type AuthCore, callback, storeCall, withRealm } from './context.js'
+import { type AuthCore, withRealm } from './context.js'
 import type { Presented } from './credentials/binding.js'
 import { type CheckedProof, requireBinding, spendProof } from './dpop.js'
-import { AuthError, isAuthError } from './errors.js'
+import { AuthError, callback, isAuthError, storeCall } from './errors.js'
 import { customClaims, issueAt, signAccess, signPair } from './issue.js'
 import { checkSubject, RESERVED_CLAIMS, type RegisteredClaims } from './jws/claims.js'
 import { issueInstant } from './jws/tokens.js'
@@ -133,7 +133,7 @@ export async function rotate(
     )
   }
   // The request's DPoP proof is recorded only now that its refresh token passed, revocation
-  // included (issue 22: a request that fails before leaves nothing in the store).
+  // included: a request that fails before leaves nothing in the store.
   if (proof) await spendProof(core, proof)
   const pair = await signPair(core, sub, custom, fid, (generationOf(claims) ?? 0) + 1)
   // A store that spends in one call moved the record on in the same call.

@@ -3,10 +3,10 @@
  * whole family with it) and a whole subject ("log out everywhere": a cutoff before which every
  * token of the subject is rejected).
  */
-import { type AuthCore, keysOf, storeCall, withRealm } from './context.js'
+import { type AuthCore, keysOf, withRealm } from './context.js'
 import { type Binding, bindingOf, isBound, type Presented } from './credentials/binding.js'
 import { requireBinding } from './dpop.js'
-import { AuthError } from './errors.js'
+import { AuthError, storeCall } from './errors.js'
 import { checkSubject } from './jws/claims.js'
 import {
   checkSignature,

@@ -23,8 +23,8 @@
  * check a revocation either (every request asks it), so the login loses nothing it could have used.
  */
 import type { SessionPage, SessionRecord, SessionStore, TokenStore } from '../stores/types.js'
-import { type AuthCore, storeCall, withRealm } from './context.js'
-import { AuthError } from './errors.js'
+import { type AuthCore, withRealm } from './context.js'
+import { AuthError, storeCall } from './errors.js'
 import { checkSubject } from './jws/claims.js'
 import { addressNetwork } from './lib/address.js'
 import { DEFAULT_SESSION_PAGE, SESSION_EVICTION_WINDOW } from './lib/constants.js'

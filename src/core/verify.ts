@@ -7,8 +7,8 @@
  * remote JWKS, a schema, a networked store) turns the rest into one.
  */
 
-import { type AuthCore, keysOf, rejectWithRealm, storeFailure } from './context.js'
-import { AuthError } from './errors.js'
+import { type AuthCore, keysOf, rejectWithRealm } from './context.js'
+import { AuthError, storeFailure } from './errors.js'
 import { checkClaims, RESERVED_CLAIMS, type RegisteredClaims } from './jws/claims.js'
 import {
   checkSignature,

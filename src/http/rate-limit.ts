@@ -8,8 +8,7 @@
  * successful one gives it back. A store that refuses the increment refuses the login (503): a
  * password is never checked unless its attempt was counted.
  */
-import { storeCall } from '../core/context.js'
-import { AuthError } from '../core/errors.js'
+import { AuthError, storeCall } from '../core/errors.js'
 import { rateLimitAddress } from './address.js'
 import type { RouteContext } from './route-context.js'
 

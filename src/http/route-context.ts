@@ -1,5 +1,6 @@
 /** The one object every auth route handler takes, built once by `createAuthRoutes`. */
-import { type AuthCore, callback, coreOf } from '../core/context.js'
+import { type AuthCore, coreOf } from '../core/context.js'
+import { callback } from '../core/errors.js'
 import type { Auth, ClaimsInput } from '../core/types/index.js'
 import type { TokenStore } from '../stores/types.js'
 import type { ResolvedRouteOptions } from './options.js'

@@ -1,4 +1,4 @@
-// Bodies and mounting over real HTTP on all three frameworks (issue 18, items 5 and 6): a body is
+// Bodies and mounting over real HTTP on all three frameworks: a body is
 // capped while it streams, a repeated form parameter gets the same answer everywhere (also when
 // Express's own parser ran first), and the auth routes follow one mounting rule:
 // <where the app mounts them><prefix>.

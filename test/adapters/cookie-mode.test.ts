@@ -1,4 +1,4 @@
-// Cookie mode over real HTTP on all three frameworks (issue 18, items 3 and 4): custom cookie names
+// Cookie mode over real HTTP on all three frameworks: custom cookie names
 // reach /auth/me and /auth/logout, the CSRF check covers every method but GET, HEAD and OPTIONS,
 // the CSRF token is signed and bound to the session, the cookies are __Host-/__Secure- named, and
 // the JSON body of login and refresh never carries the refresh token.

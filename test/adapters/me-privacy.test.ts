@@ -1,4 +1,4 @@
-// GET /auth/me never shows a password hash (issue 18, item 12): not the field passwordHashOf reads,
+// GET /auth/me never shows a password hash: not the field passwordHashOf reads,
 // whatever its name, and no value that looks like a password hash, at any depth — on all three.
 import express from 'express'
 import Fastify from 'fastify'
@@ -18,7 +18,7 @@ import {
   serveHono,
 } from './serve.js'
 
-// Seed 001's users table (a FastAPI app), plus hashes stored under names no list would guess.
+// A users table as a FastAPI app keeps it, plus hashes stored under names no list would guess.
 const ROW = {
   id: 'u1',
   username: 'ada',

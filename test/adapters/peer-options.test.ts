@@ -1,5 +1,5 @@
 // What users migrating from express-jwt, @fastify/jwt and hono/jwt expect, over real HTTP on all
-// three frameworks (issue 18, items 7–11): getToken (guards included), passErrors into the
+// three frameworks: getToken (guards included), passErrors into the
 // framework's own error handling, CORS preflight passing through, the user property, and
 // AuthErrors recognised across duplicated package copies.
 import express from 'express'

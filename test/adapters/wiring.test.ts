@@ -1,5 +1,5 @@
 // Wiring mistakes fail loudly, at start-up where the framework allows it, never open and never
-// hanging (issue 18, items 1 and 2). Fastify: app.ready() rejects saying what to move. Express:
+// hanging. Fastify: app.ready() rejects saying what to move. Express:
 // a factory misused as a middleware answers a 500 naming the fix; a bad argument throws at once.
 import express from 'express'
 import Fastify from 'fastify'

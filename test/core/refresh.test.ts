@@ -122,7 +122,7 @@ describe('refresh: rotation and reuse detection', () => {
 })
 
 describe('rotateRefreshTokens: false', () => {
-  it('keeps the first refresh token working for every refresh (seed 004’s browser client), still revocable', async () => {
+  it('keeps the first refresh token working for every refresh (a client that never stores a new one), still revocable', async () => {
     const c = clock()
     const auth = createAuth({ secret: SECRET, now: c.now, rotateRefreshTokens: false })
     const first = await auth.issueTokens({ sub: 'u1', roles: ['user'] })

@@ -3,8 +3,7 @@
  * (`authRouter`, the Fastify `routes` option, `authRoutes`); you only call `createAuthRoutes` to
  * support another framework.
  */
-import { applyRealm } from '../../core/context.js'
-import { isAuthError } from '../../core/errors.js'
+import { applyRealm, isAuthError } from '../../core/errors.js'
 import type { Auth, ClaimsInput } from '../../core/types/index.js'
 import { parseBody } from '../body.js'
 import { oauthErrorResponse } from '../oauth.js'

@@ -1,4 +1,4 @@
-// Issue 22, item 3 (review L8) — client secrets cannot be guessed without limit. Failed client
+// Client secrets cannot be guessed without limit. Failed client
 // authentication at /auth/token, /auth/revoke and /auth/introspect counts per address and per
 // client id against `rateLimit.maxPerAddress`: past it, 429 with Retry-After, even for the right
 // secret; 25 guesses at once get exactly the limit; unknown client ids count against the address;

@@ -1,4 +1,4 @@
-// Issue 22, item 1 (review M3) — anonymous DPoP proofs store nothing. A proof is checked before the
+// Anonymous DPoP proofs store nothing. A proof is checked before the
 // password (or the refresh token) and its jti recorded only once the request passed its rate limit
 // and its credentials: a failed login or refresh leaves the same proof usable, on Redis no `dpop`
 // key appears, and a flood of failed logins cannot fill memoryStore (the victim's refresh and
@@ -74,7 +74,7 @@ describe.each(STORES)('%s store', (kind) => {
     })
 
     it('survives a flood of failed logins with fresh proofs: nothing recorded, the victim refreshes and logs out', async () => {
-      // memoryStore: 320 entries for revocations and spent tokens, 50 for proofs (issue 22's bound).
+      // memoryStore: 320 entries for revocations and spent tokens, 50 for proofs (their own bound, maxProofs).
       const { prefix, url, proofFor, login } = await start({ maxEntries: 400, maxProofs: 50 })
       const proofKeys = async () =>
         ((await stores.client!.keys(`${prefix}*`)) as string[]).filter((k) =>

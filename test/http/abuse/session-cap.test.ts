@@ -1,4 +1,4 @@
-// Issue 22, item 2 (review M4) — one account cannot hold the store. A user keeps at most
+// One account cannot hold the store. A user keeps at most
 // `maxSessionsPerUser` sessions: a login past it ends the oldest (revoked, never just forgotten), an
 // account whose logins end more than the cap in a day waits (429), concurrent logins cannot pass
 // the cap, and `revokeSubject` forgets the records. Other users are never refused for it. Over real

@@ -1,4 +1,4 @@
-// Issue 22, item 2 (review M4) — a bounded, paged session listing. `GET /auth/sessions?limit=`
+// A bounded, paged session listing. `GET /auth/sessions?limit=`
 // answers one page, newest login first, with a `next_cursor` to follow; a cursor or a limit the
 // server did not give is 400 `invalid_request`; another user's session id is still 404 and ends
 // nothing. Over real HTTP on Express, Fastify and Hono, with memoryStore and a real Redis; time is

@@ -1,5 +1,5 @@
 // The auth routes alone, served on Express, Fastify or Hono, and the client side the invariant tests
-// of issue 21 share: a fixed pair of users, Basic client credentials, DPoP proofs made with jose,
+// share: a fixed pair of users, Basic client credentials, DPoP proofs made with jose,
 // and a look at a token's claims (never a check of its signature: that is the server's job).
 import express from 'express'
 import Fastify from 'fastify'

@@ -1,4 +1,4 @@
-// Issue 21, items 3, 4 and 5 — OAuth clients and spent tokens (S2, S3). A spent refresh token
+// OAuth clients and spent tokens (S2, S3). A spent refresh token
 // introspects as inactive; a confidential client's refresh token is honoured only with that client's
 // authentication, at /token and at /refresh, and a refusal spends nothing; a public client cannot
 // introspect. Over real HTTP on Express, Fastify and Hono; time is injected.

@@ -1,4 +1,4 @@
-// Issue 21, item 11 — in cookie mode page JavaScript never sees a token: the JSON body of login and
+// In cookie mode page JavaScript never sees a token: the JSON body of login and
 // refresh carries no access_token by default (only token_type, expires_in, refresh_expires_in and
 // csrf_token), and does only with `cookies: { accessTokenInBody: true }` (the cross-origin Bearer
 // case). Over real HTTP on Express, Fastify and Hono.
@@ -44,8 +44,7 @@ describe.each(FRAMEWORKS)('%s: cookie-mode bodies', (framework) => {
   })
 
   it('puts the access token in the body with cookies: { accessTokenInBody: true }, and still never the refresh token', async () => {
-    // The option is new with issue 21: typed loosely so this file compiles before it exists.
-    const cookies = { accessTokenInBody: true } as unknown as CookieOptions
+    const cookies: CookieOptions = { accessTokenInBody: true }
     app = await serveAuth(framework, createAuth({ secret: SECRET, cookies }))
     for (const { body, cookie } of await loginAndRefresh()) {
       expect(Object.keys(body).sort()).toEqual(['access_token', ...TOKEN_FREE])

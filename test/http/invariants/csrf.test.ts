@@ -1,4 +1,4 @@
-// Issue 21, item 7 — CSRF fails closed (S5). (a) The core: a cookie presented to auth.authenticate
+// CSRF fails closed (S5). (a) The core: a cookie presented to auth.authenticate
 // without a method is treated as unsafe. (b) Cookie mode over real HTTP on Express, Fastify and Hono:
 // a token request (/login, /token) proves it is same-origin (Sec-Fetch-Site, or an Origin equal to
 // the app's own, or a JSON body no cross-site form can send); a cross-site or undecidable one is

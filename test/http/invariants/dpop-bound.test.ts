@@ -1,4 +1,4 @@
-// Issue 21, items 6 and 9 — DPoP binding at every route (S3). A bound token ends its session at
+// DPoP binding at every route (S3). A bound token ends its session at
 // /logout and /revoke only with a proof of its key, and a refusal ends nothing; an RSA key below
 // 2048 bits is refused however its modulus is padded. Proofs are made by the client side (jose, or
 // node:crypto where jose itself refuses a short RSA key). Over real HTTP on Express, Fastify and Hono.

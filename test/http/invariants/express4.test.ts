@@ -1,4 +1,4 @@
-// Issue 21, item 10 — tokenward/express on Express 4 (the peer range allows ^4.21): the DPoP `htu`
+// tokenward/express on Express 4 (the peer range allows ^4.21): the DPoP `htu`
 // the adapter rebuilds keeps the port (Express 4's req.host is the hostname alone), and under
 // `trust proxy` it is the forwarded scheme and host, port included. Express 4 is installed as the
 // alias package `express4`; the adapter is the one from src/.

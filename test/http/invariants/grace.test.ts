@@ -1,4 +1,4 @@
-// Issue 21, item 1 — grace without forks (S1, S2). A presentation of a spent refresh token inside
+// Grace without forks (S1, S2). A presentation of a spent refresh token inside
 // `reuseGrace` (default 10 s) is a retry of the same place in the session's chain: it re-mints that
 // place (claim `gen`), it never starts a second chain, and whoever spends a place second trips reuse
 // detection. Over real HTTP on Express, Fastify and Hono; time is injected.

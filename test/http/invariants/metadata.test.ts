@@ -1,4 +1,4 @@
-// Issue 21, item 12 (and the metadata half of item 5) — the RFC 8414 metadata says what the server
+// The RFC 8414 metadata says what the server
 // does: with DPoP on it lists the accepted proof algorithms (RFC 9449 §5.1,
 // dpop_signing_alg_values_supported), and introspection is never offered to a client without
 // authentication. Metadata is served with asymmetric keys only, so the Auth signs with ES256.

@@ -1,4 +1,4 @@
-// Issue 21, item 2 — step-up never forks the session (S1). POST /auth/reauthenticate without the
+// Step-up never forks the session (S1). POST /auth/reauthenticate without the
 // refresh token renews only the access token (the old refresh token stays THE live one); with it
 // (body, or the refresh cookie in cookie mode) it rotates that token like a refresh; a refresh token
 // of another session is refused and nothing is spent. Over real HTTP on Express, Fastify and Hono.
