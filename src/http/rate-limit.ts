@@ -55,8 +55,8 @@ export async function reserveAttempt(
   const limits = route.settings.limits
   if (!limits) return NO_RESERVATION
   const known = address !== 'unknown'
-  if (!known && !route.warnedNoAddress) {
-    route.warnedNoAddress = true
+  if (!known && !route.memory.warnedNoAddress) {
+    route.memory.warnedNoAddress = true
     route.core.emit({
       type: 'warning',
       message:

@@ -12,7 +12,19 @@ export interface Dummy {
   cost: number
 }
 
-/** What the route handlers share. */
+/** What the handlers remember between requests, whatever path the routes are served under. */
+export interface RouteMemory {
+  /**
+   * The hash an unknown user's password is checked against, and what checking it costs (ms, a
+   * moving average): made when the routes answer their first request, so the first unknown user
+   * costs no more than later ones.
+   */
+  dummy: Promise<Dummy> | undefined
+  /** The "no client address" warning was sent. */
+  warnedNoAddress: boolean
+}
+
+/** What the route handlers share: read-only, and one per path the routes are served under. */
 export interface RouteContext {
   readonly auth: Auth<object, unknown>
   /** The core behind `auth` (context.ts `coreOf`): the routes call the operations on it directly. */
@@ -24,14 +36,8 @@ export interface RouteContext {
   readonly store: TokenStore
   /** Maps a user to token claims (`claimsFor` or the default). */
   readonly claimsFor: (user: unknown) => ClaimsInput<object> | Promise<ClaimsInput<object>>
-  /**
-   * The hash an unknown user's password is checked against, and what checking it costs (ms, a
-   * moving average): made when the routes answer their first request, so the first unknown user
-   * costs no more than later ones.
-   */
-  dummy: Promise<Dummy> | undefined
-  /** The "no client address" warning was sent. */
-  warnedNoAddress: boolean
+  /** Shared by every path the routes are served under. */
+  readonly memory: RouteMemory
 }
 
 /**

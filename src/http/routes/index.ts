@@ -48,21 +48,31 @@ const OPENAPI_ENTRY: RouteEntry = {
   doc: 'openapi',
 }
 
+/** How many other paths a set of routes keeps a context for (a mount with a path parameter has many). */
+const SERVED_AT_KEPT = 16
+
 /**
  * The mounting rule, one for every adapter: the auth routes are served at <where the app mounts
  * them><prefix> (`app.use('/api', authRouter(…))`, `app.route('/api', authRoutes(…))` and
  * `register(tokenward, { prefix: '/api', routes })` all serve `/api/auth/login`). The adapter
- * tells the path the client used (`basePath`); the session cookies are scoped to it. The route
- * context is shared (a proxy), so what the handlers remember — the dummy hash — stays shared.
+ * tells the path the client used (`basePath`); the session cookies are scoped to it. The context
+ * of another path is made once and kept (a few of them); what the handlers remember between
+ * requests (`memory`) is the same object in all of them.
  */
-function servedAt(route: RouteContext, basePath: string | undefined): RouteContext {
+function servedAt(
+  route: RouteContext,
+  served: Map<string, RouteContext>,
+  basePath: string | undefined,
+): RouteContext {
   if (basePath === undefined) return route
   const prefix = normalisePrefix(basePath)
   if (prefix === route.settings.prefix) return route
-  const settings = { ...route.settings, prefix }
-  return new Proxy(route, {
-    get: (target, key) => (key === 'settings' ? settings : Reflect.get(target, key)),
-  })
+  let context = served.get(prefix)
+  if (context === undefined) {
+    context = { ...route, settings: { ...route.settings, prefix } }
+    if (served.size < SERVED_AT_KEPT) served.set(prefix, context)
+  }
+  return context
 }
 
 /** The boundary of the routes: a client's mistake or a store outage is answered; anything else is rethrown. */
@@ -110,8 +120,21 @@ export function createAuthRoutes<C extends object, U, RU = U>(
     settings,
     store: core.store,
     claimsFor: (o.claimsFor ?? defaultClaimsFor) as (user: unknown) => ClaimsInput<object>,
-    dummy: undefined,
-    warnedNoAddress: false,
+    memory: { dummy: undefined, warnedNoAddress: false },
+  }
+  const served = new Map<string, RouteContext>()
+  const openapi = o.openapi === true
+  // The last lookup: adapters ask `matches` and then `handle` for one request, so the table is
+  // scanned once (a request in between costs only a second scan, never a wrong entry).
+  let lastMethod = ''
+  let lastPath = ''
+  let lastEntry: RouteEntry | undefined
+  const entryFor = (method: string, path: string): RouteEntry | undefined => {
+    if (method === lastMethod && path === lastPath) return lastEntry
+    lastEntry = findEntry(path.replace(/\/+$/, '') || '/', method.toUpperCase(), openapi)
+    lastMethod = method
+    lastPath = path
+    return lastEntry
   }
   return {
     prefix: settings.prefix,
@@ -120,19 +143,17 @@ export function createAuthRoutes<C extends object, U, RU = U>(
     rootRoutes: core.settings.publishesKeys
       ? ROOT_TABLE.map(({ path }) => ({ method: 'GET' as const, path }))
       : [],
-    matches: (method, path) =>
-      findEntry(path.replace(/\/+$/, '') || '/', method.toUpperCase(), o.openapi === true) !== undefined,
+    matches: (method, path) => entryFor(method, path) !== undefined,
     async handle(request) {
-      const path = request.path.replace(/\/+$/, '') || '/'
-      const entry = findEntry(path, request.method.toUpperCase(), o.openapi === true)
+      const entry = entryFor(request.method, request.path)
       if (!entry) return undefined
-      const served = servedAt(route, request.basePath)
+      const context = servedAt(route, served, request.basePath)
       warmDummy(route)
       try {
         const fields = entry.body ? parseBody(request, settings.maxBodyBytes) : {}
-        return await entry.handler(served, request, fields)
+        return await entry.handler(context, request, fields)
       } catch (err) {
-        return answerError(served, entry, err)
+        return answerError(context, entry, err)
       }
     },
     async handleRoot(request) {

@@ -85,7 +85,8 @@ async function timed<T>(dummy: Dummy, check: () => Promise<T>): Promise<T> {
  */
 export function warmDummy(route: RouteContext): Promise<Dummy> | undefined {
   if (!route.options.findUser || route.options.verifyCredentials) return undefined
-  route.dummy ??= (async () => {
+  const { memory } = route
+  memory.dummy ??= (async () => {
     const passwords = await loadPasswords()
     const hash = await passwords.hashPassword(`dummy-${randomId()}`, route.options.passwordOptions)
     const dummy: Dummy = { hash, cost: 0 }
@@ -95,8 +96,8 @@ export function warmDummy(route: RouteContext): Promise<Dummy> | undefined {
     return dummy
   })()
   // A failure surfaces where the dummy is awaited (a login), never as an unhandled rejection.
-  route.dummy.catch(() => {})
-  return route.dummy
+  memory.dummy.catch(() => {})
+  return memory.dummy
 }
 
 /** The username and password of a login body (`username` or `email`, and `password`). */
