@@ -207,13 +207,17 @@ describe.skipIf(!postgresBinDir())('postgresStore under faults', () => {
   for (const kind of KINDS) {
     it(`a read-only server (default_transaction_read_only): writes fail closed (503), reads answer; writable again, it works by itself (${kind})`, async () => {
       const s = await server()
-      const b = instance(kind, s.url, { cache: false })
+      // One connection, so that once it refuses a write every later call sees the same setting.
+      const b = instance(kind, s.url, { cache: false, max: 1 })
       await b.store.migrate()
       const pair = await b.auth.issueTokens({ sub: 'ro' })
+      const probes = await Promise.all(Array.from({ length: 50 }, () => b.auth.issueTokens({ sub: 'probe' })))
       s.psql('ALTER SYSTEM SET default_transaction_read_only = on')
       s.psql('SELECT pg_reload_conf()')
+      // Each try revokes a throw-away token: the first may still land before the reload does.
+      let tries = 0
       await until(
-        async () => (await outcome(b.auth.revoke(pair.accessToken))) === 'store_unavailable',
+        async () => (await outcome(b.auth.revoke(probes[tries++ % 50]!.accessToken))) === 'store_unavailable',
         'read-only',
       )
       expect(await outcome(b.auth.issueTokens({ sub: 'ro' }))).toBe('store_unavailable') // the session record
