@@ -1,11 +1,20 @@
 // Helpers shared by the benchmark scripts.
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync, fork, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
 
 export const QUICK = process.env.BENCH_QUICK === '1'
 
 /** The HMAC secret every HTTP benchmark server and client shares. */
 export const SECRET = 'http-bench-secret-that-is-at-least-32-bytes!!'
+
+/**
+ * The abuse benchmark's accounts (username → password): the victim, the account that logs in
+ * 100 000 times, and the one whose password the attacker guesses.
+ */
+export const ABUSE_USERS = { victim: 'victim-password', flood: 'flood-password', carol: 'carol-password' }
+/** The abuse benchmark's confidential OAuth client `backend`. */
+export const ABUSE_CLIENT_SECRET = 'backend-client-secret-0123456789'
 
 export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b)
@@ -92,4 +101,32 @@ export async function startRedis() {
     })
   })
   return { url: `redis://127.0.0.1:${port}`, stop: () => stop(child) }
+}
+
+/**
+ * A latency proxy (latency-proxy.mjs, its own process) in front of the server at `url`: the same
+ * URL scheme, `delayMs` further away each way. `chunks()` resolves to the chunks clients have sent
+ * through it so far, per connection in the order they were made (round trips, give or take).
+ */
+export async function startLatencyProxy(url, delayMs) {
+  const { hostname, port, protocol } = new URL(url)
+  const own = await freePort()
+  const script = fileURLToPath(new URL('./latency-proxy.mjs', import.meta.url))
+  const child = fork(script, [String(own), hostname, port, String(delayMs)], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  })
+  await new Promise((resolve, reject) => {
+    child.once('message', resolve)
+    child.once('exit', (code) => reject(new Error(`latency-proxy exited with ${code}`)))
+  })
+  child.removeAllListeners('exit')
+  return {
+    url: `${protocol}//127.0.0.1:${own}`,
+    chunks: () =>
+      new Promise((resolve) => {
+        child.once('message', (m) => resolve(m.chunks))
+        child.send('stats')
+      }),
+    stop: () => stop(child),
+  }
 }
