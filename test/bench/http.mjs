@@ -3,7 +3,8 @@
 // protected by the framework's usual JWT plugin.
 // Each server is its own process; autocannon loads it from this one, on 127.0.0.1. Rounds are
 // interleaved (every variant once per round, in rotating order) so a noisy neighbour hits all
-// variants alike; ratios are taken within a round, then the median across rounds.
+// variants alike; ratios (to the unprotected route, and to the route behind a no-op middleware) are
+// taken within a round, then the median across rounds.
 // Prints JSON.
 import autocannon from 'autocannon'
 import { createAuth } from '../../dist/index.js'
@@ -70,6 +71,12 @@ try {
       if (mode !== 'open') {
         row[mode].ratio = median(s.rps.map((x, i) => x / servers.open.rps[i]))
         row[mode].cpuRatio = median(s.cpu.map((x, i) => servers.open.cpu[i] / x))
+      }
+      // Issue 25: a protected route against the same route behind a no-op middleware (Fastify: an
+      // async preHandler), the framework's own cost of having a middleware at all.
+      if (mode !== 'open' && mode !== 'open-mw') {
+        row[mode].mwRatio = median(s.rps.map((x, i) => x / servers['open-mw'].rps[i]))
+        row[mode].mwCpuRatio = median(s.cpu.map((x, i) => servers['open-mw'].cpu[i] / x))
       }
       await stop(s.child)
     }
