@@ -39,6 +39,9 @@ const memCache = run('memory.mjs', { nodeFlags: ['--expose-gc'], args: ['cache']
 const memVerdicts = run('memory.mjs', { nodeFlags: ['--expose-gc'], args: ['redis-cache'] })
 const soak = run('soak.mjs')
 const imports = run('import.mjs')
+const importProfile = run('import-profile.mjs')
+const httpProfile = run('http-profile.mjs')
+const abuse = run('abuse.mjs')
 const postgres = run('postgres.mjs')
 const sizes = (() => {
   const { buildSync } = require('esbuild')
@@ -121,17 +124,25 @@ const peerName = { express: 'express-jwt', fastify: '@fastify/jwt', hono: 'hono/
 const httpSections = http.results.map((row) => {
   const out = [`### ${row.framework[0].toUpperCase()}${row.framework.slice(1)}`, '']
   out.push(
-    '| route | req/s | p99 latency | server CPU per request | req/s ÷ unprotected | CPU: unprotected ÷ this |',
+    '| route | req/s | p99 latency | server CPU per request | req/s ÷ unprotected | CPU: unprotected ÷ this | req/s ÷ no-op middleware | CPU: no-op ÷ this |',
   )
-  out.push('| --- | --- | --- | --- | --- | --- |')
+  out.push('| --- | --- | --- | --- | --- | --- | --- | --- |')
+  const or = (v) => (v === undefined ? '—' : x(v))
   for (const [mode, r] of Object.entries(row)) {
     if (mode === 'framework') continue
     const name = mode === 'peer' ? `${peerName[row.framework]}` : label[mode]
     out.push(
-      `| ${name} | ${k(r.rps)} | ${r.p99} ms | ${r.cpuMicros.toFixed(1)} µs | ${r.ratio === undefined ? '—' : x(r.ratio)} | ${r.cpuRatio === undefined ? '—' : x(r.cpuRatio)} |`,
+      `| ${name} | ${k(r.rps)} | ${r.p99} ms | ${r.cpuMicros.toFixed(1)} µs | ${or(r.ratio)} | ${or(r.cpuRatio)} | ${or(r.mwRatio)} | ${or(r.mwCpuRatio)} |`,
     )
   }
   const tw = row.tokenward
+  // Issue 25: a framework's own middleware machinery is the floor; tokenward's part is measured above it.
+  target(
+    `HTTP ${row.framework}: tokenward middleware ÷ the same route behind a no-op middleware`,
+    x(tw.mwRatio),
+    '≥ 0.95×',
+    tw.mwRatio >= 0.95,
+  )
   if (row['tokenward-protect']) {
     const pr = row['tokenward-protect']
     target(
@@ -187,6 +198,25 @@ target(
   '0',
   cachedTrips === 0,
 )
+const far = refresh.redisFar
+target(
+  'Redis: round trips per refresh rotation (the client’s writes through the proxy)',
+  far.roundTrips.chunks.toFixed(2),
+  '≤ 2',
+  far.roundTrips.chunks <= 2,
+)
+target(
+  'Redis rotations/s, one family at a time (loopback)',
+  k(refresh.redis.sequential),
+  '≥ 5k',
+  refresh.redis.sequential >= 5000,
+)
+target(
+  'Redis rotations/s, 32 families at once (loopback)',
+  k(refresh.redis.parallel),
+  '≥ 15k',
+  refresh.redis.parallel >= 15000,
+)
 const prop = propagation.cache.fromCall
 target(
   'Redis: revocation on instance A → rejected by instance B (verdict cache on), p99',
@@ -208,7 +238,45 @@ target(
   'lazy',
   !password.loadedAfterImport,
 )
-target('cold import ÷ jose', x(imports.ratio), '≤ 1.2×', imports.ratio <= 1.2)
+const timingName = {
+  wrong: 'a default argon2id hash',
+  legacyArgon2: 'a cheaper argon2id hash (m = 4 MiB, t = 1)',
+  legacyBcrypt: 'a bcrypt hash at cost 4',
+}
+for (const [kind, name] of Object.entries(timingName)) {
+  const r = timing.kinds[kind]
+  const [lo, hi] = r.interval
+  target(
+    `login: wrong password for ${name} vs an unknown user, difference of medians`,
+    `${r.diffMs >= 0 ? '+' : ''}${r.diffMs.toFixed(2)} ms (95 %: ${lo.toFixed(2)} … ${hi.toFixed(2)})`,
+    'within noise (the interval holds 0)',
+    lo <= 0 && hi >= 0,
+  )
+}
+const joseProcess = imports.process.tokenward.ratio
+target('cold import ÷ jose (whole process, run by run)', x(joseProcess), '≤ 1.1×', joseProcess <= 1.1)
+for (const kind of ['memory', 'redis']) {
+  const a = abuse[kind]
+  const store = kind === 'memory' ? 'memoryStore' : 'Redis'
+  target(
+    `abuse, ${store}: the victim's login → refresh → logout cycles that succeed under attack`,
+    `${(a.attack.successRate * 100).toFixed(1)} %`,
+    '100 %',
+    a.attack.successRate === 1,
+  )
+  target(
+    `abuse, ${store}: what the attack left in the store (${a.growth.unit}, the victim's share taken out)`,
+    Math.round(a.growth.attackShare).toString(),
+    `≤ ${a.growth.bound}`,
+    a.growth.attackShare <= a.growth.bound,
+  )
+}
+target(
+  'abuse, Redis: slowest command during the attack (SLOWLOG)',
+  ms(abuse.redis.slowlog.micros / 1000),
+  '< 5 ms',
+  abuse.redis.slowlog.micros < 5000,
+)
 target(
   'heap growth over the soak',
   `${soak.growthPercent.toFixed(1)} %`,
@@ -272,26 +340,68 @@ p(
   '',
 )
 p(...httpSections.flatMap((s) => [s, '']))
+p('### Where a protected request’s time goes', '')
+p(
+  `Each framework's server again, alone, under \`node --cpu-prof\` (a sample every 100 µs): the route behind a no-op middleware, then protected by tokenward's middleware (memory store), ${httpProfile.seconds} s of load each (${httpProfile.connections} connections) after a 1 s warm-up; self time per request, by where it was spent. A sampling profiler charges wall time to where the thread was, so on a busy machine time spent descheduled inside a system call (the response's \`writev\`) is charged to that call: compare the tokenward row, which is the middleware's own code. The profiles are in .tmp/cpu-prof/http/ (open them in Chrome DevTools).`,
+  '',
+)
+p('| framework | where | no-op middleware | tokenward middleware |', '| --- | --- | --- | --- |')
+const micros = (v) => `${v.toFixed(2)} µs`
+for (const [framework, r] of Object.entries(httpProfile.results)) {
+  const noop = r['open-mw']
+  const tw = r.tokenward
+  const groups = [...new Set([...noop.groups.slice(0, 6), ...tw.groups.slice(0, 6)].map((g) => g.key))]
+  const of = (m, g) => m.groups.find((x) => x.key === g)?.micros ?? 0
+  p(`| ${framework} | **busy, all** | ${micros(noop.busyMicros)} | ${micros(tw.busyMicros)} |`)
+  for (const g of groups) p(`| | ${g} | ${micros(of(noop, g))} | ${micros(of(tw, g))} |`)
+}
+p('')
+for (const [framework, r] of Object.entries(httpProfile.results)) {
+  const list = (rows, name) =>
+    rows.map((f) => `${name(f.key)} ${micros(f.micros)}`).join(', ') || 'none sampled'
+  p(
+    `- ${framework}, protected: tokenward's files ${list(r.tokenward.ownFiles.slice(0, 5), (key) => key)}; its functions ${list(r.tokenward.ownFunctions.slice(0, 5), (key) => `\`${key}\``)}; the top functions of all ${list(r.tokenward.functions.slice(0, 5), (key) => `\`${key}\``)}.`,
+  )
+}
+p('')
 
 p('## Refresh rotation and the Redis round trip', '')
+const rd = refresh.redis
+const ms2 = (v) => (v === undefined ? '—' : `${v.toFixed(2)} ms`)
+const rotationRow = (store, where, r, rotation, ping) =>
+  `| ${store} | ${where} | ${k(r.sequential)} | ${k(r.parallel)} | ${ms2(rotation)} | ${ms2(ping)} |`
 p(
-  '| store | rotations/s, one family at a time | rotations/s, 32 families at once | `verifyAccessToken`, same token (median latency) |',
+  `\`auth.refresh\` in a loop, one family at a time and 32 at once, median of the rounds. "1 ms away": the same redis-server behind a TCP proxy of the benchmark's own (test/bench/latency-proxy.mjs, its own process) that passes every chunk on ${far.delayMs} ms after it arrived, each way — what a Redis in another zone or a managed service adds; its measured PING is the real distance (timers fire a little late).`,
+  '',
+)
+p(
+  '| store | where | rotations/s, one family at a time | rotations/s, 32 families at once | one rotation (median) | PING (median) |',
+  '| --- | --- | --- | --- | --- | --- |',
+  rotationRow('memory', 'in the process', refresh.memory),
+  rotationRow('Redis (verdict cache on)', 'loopback', rd, rd.rotationMs, rd.pingMs),
+  rotationRow('Redis (verdict cache on)', `${far.delayMs} ms away each way`, far, far.rotationMs, far.pingMs),
+  '',
+)
+p(
+  `What a rotation costs Redis. Round trips: **${far.roundTrips.chunks.toFixed(2)}** per rotation, counted as the writes the client's connection sent through the proxy (node-redis writes the commands of one tick together; the verdict cache's heartbeat has a connection of its own), and ${far.roundTrips.fromLatency.toFixed(2)} read from the latency the distance added ((rotation 1 ms away − on loopback) ÷ (PING 1 ms away − on loopback)). Commands, counted by the server (INFO commandstats, which also counts what a script calls): ${Object.entries(
+    rd.perRotation,
+  )
+    .map(([c, n]) => `${n} × ${c.toUpperCase()}`)
+    .join(
+      ' + ',
+    )}. One rotation as MONITOR saw it (ids shortened): ${rd.rotationTrace.map((c) => `\`${c.replace(/:[\w-]{16,}/g, ':…')}\``).join(', ')}.`,
+  '',
+)
+p(
+  '| `verifyAccessToken`, same token (median latency) | memory | Redis, verdict cache on | Redis, `cache: false` |',
 )
 p('| --- | --- | --- | --- |')
 p(
-  `| memory | ${k(refresh.memory.sequential)} | ${k(refresh.memory.parallel)} | ${refresh.memory.verifyMicros.toFixed(1)} µs |`,
+  `| | ${refresh.memory.verifyMicros.toFixed(1)} µs | ${rd.verifyMicros.toFixed(1)} µs | ${rd.verifyMicrosNoCache.toFixed(1)} µs |`,
+  '',
 )
 p(
-  `| Redis (verdict cache on) | ${k(refresh.redis.sequential)} | ${k(refresh.redis.parallel)} | ${refresh.redis.verifyMicros.toFixed(1)} µs |`,
-)
-p(`| Redis, \`cache: false\` | | | ${refresh.redis.verifyMicrosNoCache.toFixed(1)} µs |`)
-p('')
-p(
-  `Counted by the Redis server (INFO commandstats) over authenticated requests with the same token: with \`cache: false\`, **${perReq}** per request — one round trip; with the verdict cache (the default), **${cachedTrips}** once the token is known (the cache's heartbeat, one PING every 250 ms on its own connection, is not counted). Per rotation: ${Object.entries(
-    refresh.redis.perRotation,
-  )
-    .map(([c, n]) => `${n} × ${c.toUpperCase()}`)
-    .join(' + ')} (the revocation check of the refresh token, then its one-time \`SET NX\` spend).`,
+  `Counted by the Redis server (INFO commandstats) over authenticated requests with the same token: with \`cache: false\`, **${perReq}** per request — one round trip; with the verdict cache (the default), **${cachedTrips}** once the token is known (the cache's heartbeat, one PING every 250 ms on its own connection, is not counted).`,
   '',
 )
 
@@ -330,17 +440,78 @@ p(
   `\`import('tokenward/password')\` took ${ms(password.importMs)} and did ${password.loadedAfterImport ? '' : 'not '}load the native argon2 module; the first hash loads it (${ms(password.firstHashMs)} including the load).`,
   '',
 )
-p('### Login timing: unknown user vs wrong password', '')
+p('### Login timing: does a wrong password tell that the account exists?', '')
 p(
-  '| unknown user (median) | wrong password (median) | difference | attempts each |',
-  '| --- | --- | --- | --- |',
-)
-p(
-  `| ${ms(timing.unknownMs)} | ${ms(timing.wrongMs)} | ${timing.diffPercent.toFixed(1)} % | ${timing.n} |`,
+  `POST /auth/login over HTTP (Hono, the auth routes with \`findUser\` and tokenward/password; the rate limit off), a wrong password each time, ${timing.n} attempts per kind of user, interleaved. An unknown user costs the dummy check (argon2id at the defaults); a wrong password against a cheaper stored hash is padded to that cost (issue 22, item 4). The interval is a 95 % bootstrap interval of the difference of medians: when it holds 0, the difference is within noise.`,
   '',
 )
 p(
-  'Both paths run one argon2id verify (a dummy hash for unknown users), so timing does not tell which usernames exist.',
+  '| user | median | p90 | median − unknown user’s | 95 % interval | p90 − unknown user’s |',
+  '| --- | --- | --- | --- | --- | --- |',
+)
+const tu = timing.kinds.unknown
+p(`| unknown | ${ms(tu.medianMs)} | ${ms(tu.p90Ms)} | — | — | — |`)
+for (const [kind, name] of Object.entries(timingName)) {
+  const r = timing.kinds[kind]
+  const signed = (v) => `${v >= 0 ? '+' : ''}${v.toFixed(2)} ms`
+  p(
+    `| ${name} | ${ms(r.medianMs)} | ${ms(r.p90Ms)} | ${signed(r.diffMs)} (${r.diffPercent.toFixed(1)} %) | ${r.interval.map((v) => v.toFixed(2)).join(' … ')} ms | ${signed(r.p90DiffMs)} |`,
+  )
+}
+p('')
+
+p('## Bounded under abuse', '')
+p(
+  `One server (test/bench/abuse-server.mjs: Fastify, the auth routes at their defaults — login limit 5 failures per username and 50 per address in 15 min, \`maxSessionsPerUser\` 100 and its daily eviction budget, DPoP on, one confidential client; passwords checked by a \`verifyCredentials\` table lookup, not argon2, so 100 000 logins fit in the run). A victim logs in, refreshes and logs out in a loop, each request with a fresh DPoP proof: ${abuse.baselineSeconds} s alone, then while one anonymous client runs at full speed for ${abuse.attackSeconds} s (unknown usernames and wrong passwords for an existing account, with fresh valid DPoP proofs; wrong client secrets and unknown client ids at /auth/token) and one account logs in ${k(abuse.floodLogins)} times with its right password and a fresh DPoP proof each (4 at a time; stopped after ${abuse.floodMaxSeconds} s if not done). Each process has its own client address (X-Forwarded-For, one trusted hop). A cycle succeeds when all three requests do.`,
+  '',
+)
+p(
+  '| store | alone: cycles ok | p99 | median | under attack: cycles ok | p99 | median | the victim’s failures |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- |',
+)
+const storeName = { memory: '`memoryStore()`', redis: 'Redis' }
+const pct = (v) => `${(v * 100).toFixed(1)} %`
+const answers = (o) =>
+  Object.entries(o)
+    .sort((a, b) => b[1] - a[1])
+    .map(([what, n]) => `${n} × ${what}`)
+    .join('; ') || 'none'
+for (const [kind, a] of Object.entries({ memory: abuse.memory, redis: abuse.redis }))
+  p(
+    `| ${storeName[kind]} | ${pct(a.baseline.successRate)} of ${a.baseline.cycles} | ${ms(a.baseline.p99Ms)} | ${ms(a.baseline.medianMs)} | ${pct(a.attack.successRate)} of ${a.attack.cycles} | ${ms(a.attack.p99Ms)} | ${ms(a.attack.medianMs)} | ${answers(a.attack.failures)} |`,
+  )
+p('', '| store | who | requests | req/s | answered |', '| --- | --- | --- | --- | --- |')
+for (const [kind, a] of Object.entries({ memory: abuse.memory, redis: abuse.redis })) {
+  p(
+    `| ${storeName[kind]} | anonymous client | ${a.attacker.sent} | ${k(a.attacker.rps)} | ${answers(a.attacker.statuses)} |`,
+  )
+  p(`| | the account | ${a.flood.sent} | ${k(a.flood.rps)} | ${answers(a.flood.statuses)} |`)
+}
+p('')
+const mm = abuse.memory
+const rr = abuse.redis
+const mib = (b) => `${(b / 2 ** 20).toFixed(2)} MiB`
+p(
+  `Store growth. memoryStore's \`size\` (revocations, spent marks, counters; its session records and DPoP proof ids have bounds of their own, \`maxSessions\` and \`maxProofs\`, 20 000 each by default): ${mm.store.before.entries} before, ${mm.store.afterBaseline.entries} after the victim alone, ${mm.store.afterAttack.entries} after the attack; the server's heap after a full GC ${mib(mm.store.before.heapBytes)} → ${mib(mm.store.afterBaseline.heapBytes)} → ${mib(mm.store.afterAttack.heapBytes)}. Redis: ${rr.store.before.keys} → ${rr.store.afterBaseline.keys} → ${rr.store.afterAttack.keys} keys, \`used_memory\` ${mib(rr.store.before.usedMemory)} → ${mib(rr.store.afterBaseline.usedMemory)} → ${mib(rr.store.afterAttack.usedMemory)}; keys after the attack by kind: ${answers(rr.store.afterAttack.byKind)}.`,
+  '',
+)
+p(
+  '| store | grew during the attack | the victim’s share | the attack’s share | bound |',
+  '| --- | --- | --- | --- | --- |',
+)
+for (const [kind, a] of Object.entries({ memory: abuse.memory, redis: abuse.redis }))
+  p(
+    `| ${storeName[kind]} | ${a.growth.grown} ${a.growth.unit} | ${Math.round(a.growth.victimShare)} | **${Math.round(a.growth.attackShare)}** | ${a.growth.bound} |`,
+  )
+p(
+  '',
+  'The victim’s share: on Redis its keys, counted (under its user id, its username or address, or a proof of its DPoP keys); for memoryStore, which cannot list its entries, what one cycle left when the victim was alone times the cycles it completed during the attack.',
+  '',
+  'The bound is what the defaults allow the attack to leave: the attacker’s two address counters, one counter per username and per client id it tried before its address was refused (≤ 50 each), one for carol and one for the client, the account’s sessions ended by its own logins (≤ 100 a day, each revoked) and the budget’s counter; on Redis also the account’s three session keys and the DPoP proof ids of its ≤ 200 accepted logins.',
+  '',
+)
+p(
+  `Redis SLOWLOG during the attack (commands over 100 µs, read and reset every second): the slowest took **${ms(rr.slowlog.micros / 1000)}** (\`${rr.slowlog.command}\`); ${rr.slowlog.overOneMs} took over 1 ms. SLOWLOG times a command from start to end, so on a busy machine a descheduled redis-server shows as a slow command.`,
   '',
 )
 
@@ -373,10 +544,45 @@ p(
 )
 
 p('## Import cost and bundle size', '')
-p(`Cold \`await import(x)\` in a fresh Node process, median of ${imports.runs} alternating runs:`, '')
+p(
+  `A cold start as a serverless platform pays it: the whole process \`node -e "import('x')"\`, from spawn to exit, ${imports.runs} runs of each contender in rotating order. Node alone (\`node -e ""\`): ${ms(imports.node.median)} (min ${ms(imports.node.min)}, max ${ms(imports.node.max)}). Ratios are taken run by run, then the median; "less Node's start-up" takes the run's \`node -e ""\` from both sides. tokenward/express and tokenward/hono import their framework: its row is beside them.`,
+  '',
+)
+p(
+  '| import | min | median | max | ÷ jose | ÷ jose, less Node’s start-up |',
+  '| --- | --- | --- | --- | --- | --- |',
+)
+for (const [spec, r] of Object.entries(imports.process))
+  p(`| \`${spec}\` | ${ms(r.min)} | ${ms(r.median)} | ${ms(r.max)} | ${x(r.ratio)} | ${x(r.netRatio)} |`)
+p('')
+p(`\`await import(x)\` alone, timed inside a fresh process (median of ${imports.runs}):`, '')
 p('| import | ms |', '| --- | --- |')
 for (const [spec, t] of Object.entries(imports.ms)) p(`| \`${spec}\` | ${t.toFixed(1)} |`)
 p('', `tokenward ÷ jose, run by run: ${x(imports.ratio)} (tokenward includes jose).`, '')
+p('### Where the import time goes', '')
+const ip = importProfile.profile
+const groupMs = (spec, group) => ip[spec].groups.find((g) => g.key === group)?.ms ?? 0
+const groups = [...new Set([...ip.tokenward.groups, ...ip.jose.groups].map((g) => g.key))]
+p(
+  `CPU profiles (\`node --cpu-prof\`, a sample every 50 µs) of ${importProfile.runs} fresh processes each, ms per process by where the time was spent (tokenward's own code through dist's source maps). V8 compiles a module's source in Node's \`compileSourceTextModule\`, so parsing shows under Node internals and "V8 (program)", in proportion to the bytes loaded.`,
+  '',
+)
+p("| where | `import('tokenward')` | `import('jose')` |", '| --- | --- | --- |')
+for (const g of groups) p(`| ${g} | ${ms(groupMs('tokenward', g))} | ${ms(groupMs('jose', g))} |`)
+p(`| **busy, total** | ${ms(ip.tokenward.busyMs)} | ${ms(ip.jose.busyMs)} |`, '')
+const compile = (spec) => ip[spec].functions.find((f) => f.key.startsWith('compileSourceTextModule'))?.ms ?? 0
+const graph = (g) =>
+  Object.entries(g)
+    .map(([pkg, r]) => `${pkg} ${r.files} files, ${(r.bytes / 1024).toFixed(0)} KiB`)
+    .join(' + ')
+p(
+  `Compiling modules (\`compileSourceTextModule\`): ${ms(compile('tokenward'))} for tokenward, ${ms(compile('jose'))} for jose. What each parses before the app's first line (the static import graph; \`import()\` inside is lazy and not counted): tokenward — ${graph(importProfile.graph.tokenward)}; jose — ${graph(importProfile.graph.jose)}. The largest source files in the core's bundle (esbuild, unminified, ${(importProfile.bundle.totalBytes / 1024).toFixed(0)} KiB in all) — the candidates for loading lazily:`,
+  '',
+)
+p('| source file | bytes |', '| --- | --- |')
+for (const f of importProfile.bundle.files.slice(0, 10))
+  p(`| ${f.file} | ${(f.bytes / 1024).toFixed(1)} KiB |`)
+p('')
 p(
   `The whole core (\`tokenward\`, every export, with the jose code it uses) bundled for a neutral platform, minified + gzipped: **${(sizes.core / 1024).toFixed(1)} KiB**; all of jose alone: ${(sizes.jose / 1024).toFixed(1)} KiB. CI's budget (test/edge/edge.test.ts): 22.7 KB.`,
   '',
