@@ -3,12 +3,12 @@
  * refresh and one-time tokens share. Registered claims are tokenward's; callers set the rest.
  */
 
-import { type AuthCore, keysOf } from './context.js'
-import { confirmation } from './dpop.js'
+import { type AuthCore, keysOf, withRealm } from './context.js'
+import { type CheckedProof, confirmation, spendProof } from './dpop.js'
 import { checkSubject, RESERVED_CLAIMS } from './jws/claims.js'
 import { randomId, signToken } from './jws/tokens.js'
 import type { ResolvedKey } from './keys/index.js'
-import { recordSession } from './sessions.js'
+import { admitLogin, recordSession } from './sessions.js'
 import type { ClaimsInput, IssueOptions, TokenPair } from './types/index.js'
 
 /** The caller's own claims: everything but the registered ones tokenward sets. */
@@ -106,7 +106,8 @@ export async function signPair(
 export async function issueTokens(
   core: AuthCore,
   input: ClaimsInput<object>,
-  options?: IssueOptions,
+  /** `proof`: the login request's DPoP proof, recorded only once the login is admitted. */
+  options?: IssueOptions & { proof?: CheckedProof | undefined },
 ): Promise<TokenPair> {
   if (typeof input !== 'object' || input === null)
     throw new TypeError('tokenward: issueTokens needs a claims object')
@@ -122,8 +123,13 @@ export async function issueTokens(
   // RFC 9068 §2.2: access tokens name the client they were issued to.
   if (custom.client_id === undefined && core.settings.clientId !== undefined)
     custom.client_id = core.settings.clientId
-  // RFC 9449 §6: bound to the key of the token request's DPoP proof.
-  if (options?.jkt !== undefined) custom.cnf = confirmation(options.jkt)
+  // Issue 22: an account past its daily budget of ended sessions keeps nothing, not even its proof.
+  await admitLogin(core, sub).catch((err: unknown) => {
+    throw withRealm(core, err)
+  })
+  // RFC 9449 §6: bound to the key of the token request's DPoP proof (its jti recorded now).
+  const jkt = options?.proof ? await spendProof(core, options.proof) : options?.jkt
+  if (jkt !== undefined) custom.cnf = confirmation(jkt)
   const pair = await signPair(core, sub, custom, fid, 0)
   await recordSession(core, sub, fid, issueAt(core), pair, options)
   core.emit({ type: 'tokens_issued', sub, fid })

@@ -130,7 +130,6 @@ export async function recordSession(
       await storeCall(() => store.saveSession(record))
       return
     }
-    await checkEvictionBudget(core, sub)
     const ended = await storeCall(() => store.saveSession(record, { maxPerSubject: max }))
     const ids = Array.isArray(ended) ? ended : await endOldest(core, store, sub, max, fid)
     if (ids.length === 0) return
@@ -145,11 +144,13 @@ export async function recordSession(
 const evictionKey = (sub: string) => `sessions:ended:${sub}`
 
 /**
- * An account whose own logins ended `maxSessionsPerUser` of its sessions within a day waits (429):
- * each ended session leaves a revocation in the store until its tokens expire, so this bounds
- * what one account can make the store keep. A read only: it creates nothing.
+ * Before a login keeps anything (its DPoP proof, its tokens, its record): an account whose own
+ * logins ended `maxSessionsPerUser` of its sessions within a day waits (429) — each ended session
+ * leaves a revocation in the store until its tokens expire, so this bounds what one account can
+ * make the store keep. A read only: it creates nothing. Nothing to check without records or a cap.
  */
-async function checkEvictionBudget(core: AuthCore, sub: string): Promise<void> {
+export async function admitLogin(core: AuthCore, sub: string): Promise<void> {
+  if (core.settings.maxSessionsPerUser === 0 || !keepsSessions(core.store)) return
   const ended = await storeCall(() => core.store.hit(evictionKey(sub), SESSION_EVICTION_WINDOW, 0))
   if (ended < core.settings.maxSessionsPerUser) return
   core.emit({

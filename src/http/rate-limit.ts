@@ -28,7 +28,19 @@ export function normaliseUsername(username: string): string {
   return username.normalize('NFKC').trim().toLowerCase()
 }
 
-function refuse(route: RouteContext, username: string, address: string, reason: string): never {
+/**
+ * 429. The refused attempt gives back what it reserved (`keys`): it checked no password, so it is no
+ * failure — a burst of logins of one user cannot lock the account, and the counts still never let
+ * more than the limit through at once (each give-back removes only its own reservation).
+ */
+async function refuse(
+  route: RouteContext,
+  keys: readonly string[],
+  username: string,
+  address: string,
+  reason: string,
+): Promise<never> {
+  await release(route, { keys: [...keys] })
   route.core.emit({ type: 'rate_limited', username, address, reason })
   throw new AuthError('rate_limited', `${reason}; try again later`, {
     retryAfter: route.settings.limits?.window,
@@ -71,12 +83,13 @@ export async function reserveAttempt(
     const [byAddress = 0] = await count(route, [addressKey], limits.window)
     keys.push(addressKey)
     if (byAddress > limits.perAddress)
-      refuse(route, username, address, 'too many failed logins from this address')
+      await refuse(route, keys, username, address, 'too many failed logins from this address')
   }
   const userKey = `login:user:${normaliseUsername(username)}`
   const [byUser = 0] = await count(route, [userKey], limits.window)
   keys.push(userKey)
-  if (byUser > limits.perUser) refuse(route, username, address, 'too many failed logins for this user')
+  if (byUser > limits.perUser)
+    await refuse(route, keys, username, address, 'too many failed logins for this user')
   return { keys }
 }
 
@@ -100,13 +113,20 @@ export async function reserveClientAttempt(
     const [byAddress = 0] = await count(route, [key], limits.window)
     keys.push(key)
     if (over(byAddress))
-      refuse(route, clientId ?? '', address, 'too many failed client authentications from this address')
+      await refuse(
+        route,
+        keys,
+        clientId ?? '',
+        address,
+        'too many failed client authentications from this address',
+      )
   }
   if (clientId !== undefined) {
     const key = `client:id:${clientId}`
     const [byClient = 0] = await count(route, [key], limits.window)
     keys.push(key)
-    if (over(byClient)) refuse(route, clientId, address, 'too many failed authentications of this client')
+    if (over(byClient))
+      await refuse(route, keys, clientId, address, 'too many failed authentications of this client')
   }
   return { keys }
 }
@@ -127,7 +147,8 @@ export async function reserveSubject(
   const key = `login:sub:${subject}`
   const [bySubject = 0] = await count(route, [key], limits.window)
   reservation.keys.push(key)
-  if (bySubject > limits.perUser) refuse(route, username, address, 'too many failed logins for this user')
+  if (bySubject > limits.perUser)
+    await refuse(route, reservation.keys, username, address, 'too many failed logins for this user')
 }
 
 /** A successful login gives its reservation back (best effort: a counter left high only errs safe). */

@@ -4,7 +4,6 @@
  * user) → give the reservation back on success → re-hash when due → a new token pair.
  */
 import { getHeader } from '../../core/credentials/index.js'
-import { spendProof } from '../../core/dpop.js'
 import { AuthError } from '../../core/errors.js'
 import { issueTokens } from '../../core/issue.js'
 import { randomId } from '../../core/jws/tokens.js'
@@ -133,7 +132,6 @@ export async function loginRoute(
     throw new AuthError('invalid_credentials', 'the username or password is incorrect')
   }
   await release(route, reservation)
-  const jkt = proof && (await spendProof(core, proof))
   if (newHash !== undefined) {
     const update = route.options.updatePasswordHash!
     // A failed re-hash must not fail the login; it is retried on the next one.
@@ -144,7 +142,7 @@ export async function loginRoute(
     core,
     clientId === undefined ? claims : ({ ...claims, client_id: clientId } as typeof claims),
     // The session record keeps the device and network of the login (IPv6: its /64 only).
-    { userAgent: getHeader(request.headers, 'user-agent'), address, jkt },
+    { userAgent: getHeader(request.headers, 'user-agent'), address, proof },
   )
   core.emit({ type: 'login_succeeded', username, sub: claims.sub, address })
   return withNonce(route, tokenResponse(pair, settings.cookies, settings.prefix))

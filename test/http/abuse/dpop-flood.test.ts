@@ -73,6 +73,37 @@ describe.each(STORES)('%s store', (kind) => {
       expect((await login(ADA, dpop)).status).toBe(200)
     })
 
+    it('records no proof for a login the daily budget refuses (429): the same proof then signs bob in', async () => {
+      const clock = testClock()
+      const { store } = stores.make(clock.now)
+      const auth = createAuth({ secret: SECRET, dpop: true, now: clock.now, store, maxSessionsPerUser: 1 })
+      const app = await serveAuth(framework, auth)
+      opened.push(app)
+      const url = (path: string) => `${app.url}/auth${path}`
+      const key = await newDpopKey()
+      const signIn = async (body: object, dpop: string) => postJson(url('/login'), body, { dpop })
+      const proofNow = () => proof(key, 'POST', url('/login'), undefined, clock.now())
+      // Ada's second login ends her first session (the cap is 1): her budget for today is spent.
+      for (let i = 0; i < 2; i++) {
+        clock.advance(1000)
+        expect((await signIn(ADA, await proofNow())).status).toBe(200)
+      }
+      const dpop = await proofNow()
+      const refused = await signIn(ADA, dpop)
+      expect(refused.status).toBe(429)
+      expect(await errorOf(refused)).toBe('rate_limited')
+      expect((await signIn(BOB, dpop)).status).toBe(200)
+    })
+
+    it('never counts a burst of the right password as failures: after 12 logins at once, ada still signs in', async () => {
+      const { login } = await start()
+      const burst = await Promise.all(Array.from({ length: 12 }, () => login(ADA)))
+      const statuses = burst.map((res) => res.status)
+      expect(statuses.filter((status) => status === 200).length).toBeGreaterThanOrEqual(5)
+      expect(statuses.every((status) => status === 200 || status === 429)).toBe(true)
+      expect((await login(ADA)).status).toBe(200)
+    })
+
     it('survives a flood of failed logins with fresh proofs: nothing recorded, the victim refreshes and logs out', async () => {
       // memoryStore: 320 entries for revocations and spent tokens, 50 for proofs (their own bound, maxProofs).
       const { prefix, url, proofFor, login } = await start({ maxEntries: 400, maxProofs: 50 })
