@@ -8,7 +8,6 @@
 export { createAuth } from './core/auth.js'
 export type { CookieOptions, ResolvedCookies } from './core/credentials/cookies.js'
 export type { CsrfKeys } from './core/credentials/csrf.js'
-export { getHeader } from './core/credentials/index.js'
 export {
   AUTH_ERROR_STATUS,
   AuthError,
@@ -64,18 +63,14 @@ export type {
   StepUpTokens,
   TokenPair,
 } from './core/types/index.js'
-export { clientAddress, rateLimitAddress } from './http/address.js'
-export { parseBody } from './http/body.js'
 export type { OAuthErrorCode } from './http/oauth.js'
 export { authOpenApi, type OpenApiDocument } from './http/openapi.js'
-export { errorResponse } from './http/response.js'
-export { AUTH_ROUTES, createAuthRoutes } from './http/routes/index.js'
+export { createAuthRoutes } from './http/routes/index.js'
 export type {
   AuthRouteOptions,
   AuthRouteRequest,
   AuthRouteResponse,
   AuthRoutes,
-  BodyFields,
   RateLimitOptions,
 } from './http/types.js'
 export { type MemoryStoreOptions, memoryStore } from './stores/memory/index.js'

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest'
+import { clientAddress, rateLimitAddress } from '../../src/http/address.js'
 import {
   type AuthEvent,
-  clientAddress,
   createAuth,
   createAuthRoutes,
   memoryStore,
-  rateLimitAddress,
   type TokenStore,
 } from '../../src/index.js'
 import { hashPassword, needsRehash } from '../../src/password/index.js'

@@ -1,13 +1,8 @@
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { exportJWK, generateKeyPair } from 'jose'
 import { describe, expect, it } from 'vitest'
-import {
-  AUTH_ROUTES,
-  type AuthRouteRequest,
-  authOpenApi,
-  createAuth,
-  createAuthRoutes,
-} from '../../src/index.js'
+import { AUTH_ROUTES } from '../../src/http/routes/table.js'
+import { type AuthRouteRequest, authOpenApi, createAuth, createAuthRoutes } from '../../src/index.js'
 import { SECRET } from '../helpers.js'
 
 const get = (path: string): AuthRouteRequest => ({ method: 'GET', path, headers: {} })

@@ -17,8 +17,6 @@ import { defaultClaimsFor } from '../users.js'
 import { warmDummy } from './login.js'
 import { ROOT_TABLE, ROUTE_TABLE, type RouteEntry } from './table.js'
 
-export { AUTH_ROUTES } from './table.js'
-
 /** True when `path` is `pattern`, a `:name` segment of the pattern standing for any one non-empty segment. */
 function pathMatches(pattern: string, path: string): boolean {
   if (!pattern.includes('/:')) return pattern === path
