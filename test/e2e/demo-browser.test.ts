@@ -18,13 +18,10 @@ if (!haveChromium) {
 // so waiting 12 s proves the calls succeed because refresh happened, not because of leeway.
 const ACCESS_TTL_SECONDS = 4
 
-// `npm test` leaves tracked files alone: the screenshot goes to the git-ignored test-results/, and
-// replaces the README's docs/demo.png only when asked to (UPDATE_SCREENSHOTS=1 npm test).
+// `npm test` leaves tracked files alone: the screenshot goes to the git-ignored test-results/. The
+// README's docs/demo.png (signed in, with the devices list) is made by docs/examples/demo/screenshot.mjs.
 const root = join(import.meta.dirname, '..', '..')
-const SCREENSHOT =
-  process.env.UPDATE_SCREENSHOTS === '1'
-    ? join(root, 'docs', 'demo.png')
-    : join(root, 'test-results', 'demo.png')
+const SCREENSHOT = join(root, 'test-results', 'demo.png')
 
 describe.skipIf(!haveChromium)('demo in a real browser', () => {
   let demo: RunningDemo
