@@ -240,17 +240,19 @@ export async function revokeFamily(core: AuthCore, fid: string, sub: string): Pr
 async function livePage(core: AuthCore, store: TokenStore & SessionStore, sub: string, page: SessionPage) {
   const now = core.now() / 1000
   const after = page.after
-  const listed = (await storeCall(() => store.listSessions(sub, page)))
-    .filter((r) => r.subject === sub && r.expiresAt > now)
-    .filter((r) => after === undefined || newestFirst(r, after) > 0)
+  // The page in the store's order (a store that lists everything is paged here): its last record
+  // is where the next page starts, whether or not it is still live.
+  const paged = (await storeCall(() => store.listSessions(sub, page)))
+    .filter((r) => r.subject === sub && (after === undefined || newestFirst(r, after) > 0))
     .sort(newestFirst)
     .slice(0, page.limit)
+  const listed = paged.filter((r) => r.expiresAt > now)
   const revoked = await Promise.all(
     listed.map((r) =>
       storeCall(async () => store.isRevoked([r.id], { subject: sub, issuedAt: r.lastUsedAt })),
     ),
   )
-  const next = listed.length === page.limit ? cursorOf(listed[listed.length - 1]!) : undefined
+  const next = paged.length === page.limit ? cursorOf(paged[paged.length - 1]!) : undefined
   return { records: listed.filter((_, i) => !revoked[i]), next }
 }
 
