@@ -150,10 +150,10 @@ describe.skipIf(!redisServerBin())('redisStore verdict cache: age bound and scri
     now += 5_001
     expect(await check()).toBe(true)
     expect(() => redisStore({ client: admin, cache: { maxAgeMs: 0 } })).toThrow(
-      'cache.maxAgeMs must be an integer',
+      '`cache.maxAgeMs` must be a whole number from 1, got 0',
     )
     expect(() => redisStore({ client: admin, cache: { maxAge: 5 } as never })).toThrow(
-      'did you mean "maxAgeMs"',
+      'unknown option `maxAge` in redisStore `cache` — did you mean `maxAgeMs`?',
     )
   })
 

@@ -506,10 +506,14 @@ describe.skipIf(!redisServerBin())('redisStore verdict cache', () => {
 
     const client = await clientOf('node-redis', s.url)
     expect(() => redisStore({ client, cache: { maxEntrys: 5 } as never })).toThrow(
-      'did you mean "maxEntries"',
+      'unknown option `maxEntrys` in redisStore `cache` — did you mean `maxEntries`?',
     )
-    expect(() => redisStore({ client, cache: { maxEntries: 0 } })).toThrow('at least 1')
-    expect(() => redisStore({ client, cache: { maxEntries: Number.NaN } })).toThrow('at least 1')
+    expect(() => redisStore({ client, cache: { maxEntries: 0 } })).toThrow(
+      '`cache.maxEntries` must be a whole number from 1',
+    )
+    expect(() => redisStore({ client, cache: { maxEntries: Number.NaN } })).toThrow(
+      '`cache.maxEntries` must be a whole number from 1',
+    )
     expect(() => redisStore({ client, cache: 'yes' as never })).toThrow(
       'true, false or { maxEntries, maxAgeMs }',
     )

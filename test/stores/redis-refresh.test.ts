@@ -74,6 +74,8 @@ const recordOf = (id: string, createdAt = sec()): SessionRecord => ({
 /** The commands clients send while `work` runs, as Redis's MONITOR sees them (a script's own are left out). */
 async function sentDuring(url: string, work: () => Promise<unknown>): Promise<string[]> {
   const io = await admin(url)
+  // The admin connection's own ready check (an INFO) must be over before the monitor starts.
+  await io.ping()
   const monitor = await io.monitor()
   cleanups.push(() => monitor.disconnect())
   const seen: string[] = []

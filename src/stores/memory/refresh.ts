@@ -4,21 +4,11 @@
  * ONE entry of the security group per session, however often it rotates — a refresh loop of one
  * account does not grow the store.
  */
+import { checkSpend } from '../checks.js'
 import type { RefreshSpend, SpendVerdict, TokenStore } from '../types.js'
 import { liveEntry } from './bounds.js'
 import type { SecurityEntries } from './security.js'
 import type { MemorySessions } from './sessions.js'
-
-/** A presentation the store cannot decide on is a failure (503), never a verdict. */
-function checkSpend(spend: RefreshSpend): void {
-  const { generation, now, expiresAt, graceSeconds, graceRetries } = spend
-  if (!Number.isSafeInteger(generation) || generation < 0)
-    throw new TypeError('tokenward: spendRefresh generation must be an integer of at least 0')
-  if (![now, expiresAt, graceSeconds, graceRetries].every(Number.isFinite))
-    throw new TypeError(
-      'tokenward: spendRefresh now, expiresAt, graceSeconds and graceRetries must be finite',
-    )
-}
 
 /**
  * The two refresh methods over the store's security group and session records.

@@ -8,8 +8,9 @@
  * revoked (in the security group) before its record goes, in the same synchronous step. Paging and
  * the cap scan a subject's records, which the cap bounds.
  */
+
+import { checkMaxPerSubject } from '../checks.js'
 import type { SaveSessionOptions, SessionPage, SessionRecord, SessionStore } from '../types.js'
-import { boundOption } from './bounds.js'
 import type { SecurityEntries } from './security.js'
 
 /** The session part of a memory store, and what the store's sweep and spendRefresh need of it. */
@@ -156,7 +157,7 @@ function saveRecord(
   const { subject, id } = record
   const replacing = ctx.live(subject, id, t) !== undefined
   const cap = options?.maxPerSubject
-  if (cap !== undefined) boundOption(cap, 'saveSession maxPerSubject', 1)
+  checkMaxPerSubject(cap)
   const ending = cap === undefined || replacing ? [] : oldest(ctx.liveOf(subject, t), cap - 1)
   const ids = ending.map((r) => r.id)
   // A revocation first, never just a forgotten record: no room for them → the save fails.

@@ -3,7 +3,8 @@
  * named prepared statement, `release()`), and is cancelled on the server when it runs out of time;
  * the LISTEN connection is a `Client` of the store's own, made with the pool's settings.
  */
-import { type Driver, fnv1a, isRecord, type ListenEvents, type Listener, timeoutError } from './driver.js'
+import { fnv1a, isRecord, within } from '../util.js'
+import { type Driver, type ListenEvents, type Listener, timeoutError } from './driver.js'
 import type { PgPoolLike } from './types.js'
 
 interface PgClient {
@@ -143,35 +144,24 @@ export function pgPool(pool: PgPoolLike, timeoutMs: number): Driver {
   return {
     kind: 'pg',
     run(text, values) {
-      return new Promise((resolve, reject) => {
-        let client: PgClient | undefined
-        let late = false
-        const timer = setTimeout(() => {
-          late = true
-          reject(timeoutError(timeoutMs))
-          if (client) cancel(pg, client)
-        }, timeoutMs)
-        pool.connect().then(
-          (c) => {
-            client = c as PgClient
-            // Out of time while waiting for a connection (an exhausted pool): give it back unused.
-            if (late) return client.release()
-            onClient(
-              client,
-              { name: nameOf(text), text, values },
-              () => late,
-              (err, rows) => {
-                clearTimeout(timer)
-                if (err) reject(err)
-                else resolve(rows!)
-              },
-            )
-          },
-          (err: unknown) => {
-            clearTimeout(timer)
-            reject(asError(err))
-          },
-        )
+      let client: PgClient | undefined
+      let late = false
+      const running = new Promise<unknown[][]>((resolve, reject) => {
+        pool.connect().then((c) => {
+          client = c as PgClient
+          // Out of time while waiting for a connection (an exhausted pool): give it back unused.
+          if (late) return client.release()
+          onClient(
+            client,
+            { name: nameOf(text), text, values },
+            () => late,
+            (err, rows) => (err ? reject(err) : resolve(rows!)),
+          )
+        }, reject)
+      })
+      return within(running, timeoutMs, timeoutError(timeoutMs), () => {
+        late = true
+        if (client) cancel(pg, client)
       })
     },
     async script(text) {

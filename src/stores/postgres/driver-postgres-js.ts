@@ -2,6 +2,7 @@
  * The postgres.js side of ./driver.ts: `sql.unsafe(text, values, { prepare: true })`, cancelled
  * with `.cancel()` when it runs out of time; the LISTEN connection is postgres.js's own `sql.listen`.
  */
+import { within } from '../util.js'
 import { type Driver, timeoutError } from './driver.js'
 import type { PostgresJsLike } from './types.js'
 
@@ -16,28 +17,16 @@ export function postgresJs(sql: PostgresJsLike, timeoutMs: number): Driver {
   return {
     kind: 'postgres.js',
     run(text, values) {
-      return new Promise((resolve, reject) => {
-        const query = unsafe(text, values as unknown[], { prepare: true }).values()
-        const timer = setTimeout(() => {
-          reject(timeoutError(timeoutMs))
-          // Cancels it on the server, or takes it out of the queue if it is not sent yet. (Seen on
-          // PostgreSQL 15: a postgres.js statement blocked on a lock ignores the cancel request until
-          // the lock goes; the client's statement_timeout stops it — docs/postgres.md, "Timeouts".)
-          Promise.resolve()
-            .then(() => query.cancel())
-            .catch(() => {})
-        }, timeoutMs)
-        query.then(
-          (rows) => {
-            clearTimeout(timer)
-            resolve(rows as unknown[][])
-          },
-          (err: unknown) => {
-            clearTimeout(timer)
-            reject(err instanceof Error ? err : new Error(String(err)))
-          },
-        )
-      })
+      const query = unsafe(text, values as unknown[], { prepare: true }).values()
+      // Out of time: cancelled on the server, or taken out of the queue if not sent yet. (Seen on
+      // PostgreSQL 15: a postgres.js statement blocked on a lock ignores the cancel request until
+      // the lock goes; the client's statement_timeout stops it — docs/postgres.md, "Timeouts".)
+      const cancel = () => {
+        Promise.resolve()
+          .then(() => query.cancel())
+          .catch(() => {})
+      }
+      return within(query, timeoutMs, timeoutError(timeoutMs), cancel) as Promise<unknown[][]>
     },
     async script(text) {
       await unsafe(text)

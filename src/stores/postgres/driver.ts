@@ -38,20 +38,6 @@ export class StoreTimeout extends Error {
   override name = 'StoreTimeout'
 }
 
-/** FNV-1a, 32 bit: a short name for a prepared statement, from its text. */
-export function fnv1a(text: string): string {
-  let h = 0x811c9dc5
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i)
-    h = Math.imul(h, 0x01000193) >>> 0
-  }
-  return h.toString(16).padStart(8, '0')
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null
-}
-
-export function timeoutError(ms: number) {
-  return new StoreTimeout(`tokenward: PostgreSQL did not answer within ${ms} ms`)
-}
+/** The error of a call that ran out of time, for `within` (../util.ts). */
+export const timeoutError = (ms: number) => () =>
+  new StoreTimeout(`tokenward: PostgreSQL did not answer within ${ms} ms`)

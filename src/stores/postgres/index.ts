@@ -10,13 +10,17 @@
  *   is one atomic statement (`INSERT … ON CONFLICT … RETURNING`, or one function call).
  * - A call that fails or exceeds `timeoutMs` rejects (the statement is cancelled on the server);
  *   the core answers 503 `store_unavailable`: fail closed.
- * - The answers of the check are cached in the process and kept exact by LISTEN/NOTIFY (see
- *   ./verdict-cache/): a known token costs no statement, and a revocation committed anywhere
- *   reaches every instance in milliseconds.
+ * - The answers of the check are cached in the process and kept exact by LISTEN/NOTIFY (./listen.ts,
+ *   and the engine in ../verdict-cache/): a known token costs no statement, and a revocation
+ *   committed anywhere reaches every instance in milliseconds.
  *
  * @packageDocumentation
  */
-import { driverOf, storeSettings } from './options.js'
+import { warnOnceThrough } from '../util.js'
+import { NO_VERDICT_CACHE, sharedVerdictCache, type Verdicts } from '../verdict-cache/index.js'
+import type { Driver } from './driver.js'
+import { listenSource } from './listen.js'
+import { driverOf, type StoreSettings, storeSettings } from './options.js'
 import { postgresRevocations } from './revocations.js'
 import { storeRunner, unexpected } from './runner.js'
 import { channelOf } from './schema.js'
@@ -24,7 +28,6 @@ import { postgresSessions } from './sessions.js'
 import { postgresSpends } from './spends.js'
 import { statements } from './statements.js'
 import type { PostgresStoreOptions, PostgresTokenStore } from './types.js'
-import { NO_CACHE, sharedVerdictCache } from './verdict-cache/index.js'
 
 export { schemaSql } from './schema.js'
 export type {
@@ -68,47 +71,51 @@ export function postgresStore(options: PostgresStoreOptions): PostgresTokenStore
   const driver = driverOf(options, timeoutMs)
   const sql = statements(schema)
   const now = () => clock() / 1000
-  let warned = false
-  const warnOnce = (message: string) => {
-    if (warned) return
-    warned = true
-    try {
-      settings.onWarning(message)
-    } catch {
-      // A logging hook must never break the store.
-    }
-  }
-  const cache = settings.cache.on
-    ? sharedVerdictCache(options.client, {
-        driver,
-        channel: channelOf(schema),
-        maxEntries: settings.cache.maxEntries,
-        maxAgeMs: settings.cache.maxAgeMs,
-        timeoutMs,
-        now: clock,
-        warn: warnOnce,
-      })
-    : NO_CACHE
+  const verdicts = verdictsOf(options.client, driver, settings)
   const runner = storeRunner({ driver, sql, schema, sweepIntervalMs: settings.sweepIntervalMs, now })
   const { run } = runner
   // A capped save ends families: the trigger announces each revocation; this cache drops them at once.
   const ended = (ids: readonly string[]) => {
-    for (const id of ids) cache.written('r', id)
+    for (const id of ids) verdicts.forget('revocation', id)
   }
   let closed = false
   return {
-    ...postgresRevocations({ sql, run, cache, now }),
+    ...postgresRevocations({ sql, run, verdicts, now }),
     ...postgresSpends({ sql, run, now }),
     ...postgresSessions({ sql, run, now, unexpected, ended }),
     migrate: runner.migrate,
     ready: runner.ready,
     sweep: runner.sweep,
-    cacheStats: () => cache.stats(),
+    cacheStats: () => verdicts.stats(),
     async close() {
       if (closed) return
       closed = true
       runner.close()
-      cache.release()
+      verdicts.release()
     },
   }
+}
+
+/**
+ * The verdict cache of one store: none with `cache: false`, else the one shared by the stores on
+ * this client and schema, with `maxEntries` token ids and as many subjects.
+ */
+function verdictsOf(client: object, driver: Driver, settings: StoreSettings): Verdicts {
+  const { cache, schema, timeoutMs } = settings
+  if (!cache.on) return NO_VERDICT_CACHE
+  const channel = channelOf(schema)
+  const warnOnce = warnOnceThrough(settings.onWarning)
+  const id = `${channel}:${cache.maxEntries}:${cache.maxAgeMs}:${timeoutMs}`
+  return sharedVerdictCache(client, id, () => ({
+    source: listenSource(driver, channel, timeoutMs),
+    maxEntries: cache.maxEntries,
+    bound: 'each',
+    maxAgeMs: cache.maxAgeMs,
+    now: settings.clock,
+    timeoutMs,
+    // A failed statement on the pool says nothing about the LISTEN connection, and a write that
+    // commits after its call failed is announced like any other: no doubt, no flush.
+    failureIsDoubt: false,
+    warn: (message) => warnOnce('cache-setup', message),
+  }))
 }

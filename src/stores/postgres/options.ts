@@ -4,12 +4,13 @@
  * every time the store is given.
  */
 import { checkNames, functionOption, integerOption } from '../../core/options/validate.js'
-import { type Driver, isRecord } from './driver.js'
+import { isRecord } from '../util.js'
+import { type CacheChoice, cacheOption } from '../verdict-cache/index.js'
+import type { Driver } from './driver.js'
 import { pgPool } from './driver-pg.js'
 import { postgresJs } from './driver-postgres-js.js'
 import { checkSchemaName } from './schema.js'
 import type { PgPoolLike, PostgresJsLike, PostgresStoreOptions } from './types.js'
-import { cacheOption } from './verdict-cache/index.js'
 
 const OPTION_NAMES = [
   'client',
@@ -29,8 +30,11 @@ export interface StoreSettings {
   onWarning: (message: string) => void
   /** Epoch ms. */
   clock: () => number
-  cache: { on: boolean; maxEntries: number; maxAgeMs: number }
+  cache: CacheChoice
 }
+
+/** The verdict cache's defaults: 50 000 ids and as many subjects, each answer at most 30 s old. */
+const CACHE_DEFAULTS = { maxEntries: 50_000, maxAgeMs: 30_000, minAgeMs: 100 }
 
 /** Checks `options` and applies the defaults; throws a `TypeError` naming the option and the fix. */
 export function storeSettings(options: PostgresStoreOptions): StoreSettings {
@@ -49,7 +53,7 @@ export function storeSettings(options: PostgresStoreOptions): StoreSettings {
     }),
     onWarning: functionOption(options.onWarning, 'onWarning') ?? ((message: string) => console.warn(message)),
     clock: functionOption(options.now, 'now') ?? Date.now,
-    cache: cacheOption(options.cache, checkNames),
+    cache: cacheOption(options.cache, 'postgresStore', CACHE_DEFAULTS),
   }
 }
 

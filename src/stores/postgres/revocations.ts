@@ -1,20 +1,28 @@
 /**
- * The revocation part of postgresStore: `isRevoked` — ONE statement on a cache miss, none on a hit —
- * and the writes the verdict cache must hear of at once (`revoke`, `setCutoff`), plus `getCutoff`.
+ * The revocation part of postgresStore: `isRevoked` — ONE statement on a verdict-cache miss, none
+ * on a hit — and the writes the verdict cache must drop at once (`revoke`, `setCutoff`), plus
+ * `getCutoff`. How the check maps onto the cache: a token id is a key of its revocation table, a
+ * subject a key of its cutoff table — exactly the `r:<id>` and `c:<subject>` the triggers announce.
  */
 import type { CutoffCheck, TokenStore } from '../types.js'
+import type { Read, Verdicts } from '../verdict-cache/index.js'
 import { finite } from './options.js'
 import { type Runner, unexpected } from './runner.js'
 import type { Statements } from './statements.js'
-import type { CheckRows, VerdictCache } from './verdict-cache/index.js'
 
 /** What the revocation methods need of the store around them (./index.ts). */
 export interface RevocationDeps {
   sql: Statements
   run: Runner['run']
-  cache: VerdictCache
+  verdicts: Verdicts
   /** Epoch seconds. */
   now: () => number
+}
+
+/** What one revocation check read: the present revocations (id → expiry, epoch s) and the cutoff. */
+interface CheckRows {
+  revoked: ReadonlyMap<string, number>
+  cutoff: { at: number; expiresAt: number } | null
 }
 
 /** Reads the check's rows into what the cache keeps; throws on a hot standby (fail closed). */
@@ -36,34 +44,50 @@ function checkRows(rows: unknown[][]): CheckRows {
 }
 
 /** `isRevoked`, `revoke`, `setCutoff` and `getCutoff` over `deps`. */
+/** Gives the cache what the check read: every id and the subject, found (with its row's expiry) or not. */
+function learn(verdicts: Verdicts) {
+  return (rows: CheckRows, read: Read): undefined => {
+    for (let i = 0; i < read.count; i++) {
+      const id = read.ids[i]!
+      const expiresAt = rows.revoked.get(id)
+      verdicts.keep(
+        read,
+        'revocation',
+        id,
+        expiresAt === undefined ? null : { at: 0, expiresAt: expiresAt * 1000 },
+      )
+    }
+    if (read.cutoff !== undefined) {
+      const cut = rows.cutoff
+      verdicts.keep(
+        read,
+        'cutoff',
+        read.cutoff,
+        cut === null ? null : { at: cut.at, expiresAt: cut.expiresAt * 1000 },
+      )
+    }
+    return undefined
+  }
+}
+
 export function postgresRevocations({
   sql,
   run,
-  cache,
+  verdicts,
   now,
 }: RevocationDeps): Pick<TokenStore, 'isRevoked' | 'revoke' | 'setCutoff' | 'getCutoff'> {
+  const kept = learn(verdicts)
   const fetchRevoked = async (ids: readonly string[], cutoff: CutoffCheck | undefined) => {
-    const read = cache.begin(ids, cutoff?.subject)
-    let rows: CheckRows
-    try {
-      rows = checkRows(await run(sql.isRevoked, [ids, cutoff?.subject ?? null, now()]))
-    } catch (err) {
-      cache.failed(read)
-      throw err
-    }
-    cache.end(read, rows)
+    const subject = cutoff?.subject
+    const rows = await verdicts.fetch(
+      ids,
+      ids.length,
+      subject,
+      async () => checkRows(await run(sql.isRevoked, [ids, subject ?? null, now()])),
+      kept,
+    )
     if (rows.revoked.size > 0) return true
     return cutoff !== undefined && rows.cutoff !== null && cutoff.issuedAt <= rows.cutoff.at
-  }
-
-  /** An own write of a revocation or a cutoff: the key leaves the cache before and after. */
-  const write = async (kind: 'r' | 'c', key: string, text: string, values: readonly unknown[]) => {
-    cache.written(kind, key)
-    try {
-      await run(text, values)
-    } finally {
-      cache.written(kind, key)
-    }
   }
 
   return {
@@ -72,17 +96,17 @@ export function postgresRevocations({
     isRevoked(ids, cutoff?: CutoffCheck) {
       if (ids.length === 0 && cutoff === undefined) return false
       if (cutoff !== undefined) finite(cutoff.issuedAt, 'issuedAt')
-      const known = cache.answer(ids, cutoff?.subject, cutoff?.issuedAt)
+      const known = verdicts.answer(ids, ids.length, cutoff?.subject, cutoff?.issuedAt)
       if (known !== undefined) return known
       return fetchRevoked(ids, cutoff)
     },
     async revoke(id, expiresAt) {
       if (finite(expiresAt, 'expiresAt') <= now()) return
-      await write('r', id, sql.revoke, [id, expiresAt])
+      await verdicts.write('revocation', id, () => run(sql.revoke, [id, expiresAt]))
     },
     async setCutoff(subject, at, expiresAt) {
       const values = [subject, finite(at, 'the cutoff'), finite(expiresAt, 'expiresAt'), now()]
-      await write('c', subject, sql.setCutoff, values)
+      await verdicts.write('cutoff', subject, () => run(sql.setCutoff, values))
     },
     async getCutoff(subject) {
       const rows = await run(sql.getCutoff, [subject, now()])

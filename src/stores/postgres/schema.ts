@@ -91,6 +91,24 @@ function tables(s: string): string {
   CREATE INDEX sessions_expires_at ON ${s}.sessions (expires_at);`
 }
 
+/**
+ * The trigger function of `table`: a change of a row announces `<kind>:<column>` — the old row's
+ * (unless inserted, or already expired) and the new one's (unless deleted).
+ */
+function changedTrigger(s: string, table: string, kind: string, column: string): string {
+  return `  CREATE FUNCTION ${s}.${table}_changed() RETURNS trigger LANGUAGE plpgsql AS $fn$
+  BEGIN
+    IF TG_OP <> 'INSERT' THEN
+      IF OLD.expires_at > extract(epoch FROM clock_timestamp()) THEN
+        PERFORM ${s}.announce('${kind}', OLD.${column});
+      END IF;
+    END IF;
+    IF TG_OP <> 'DELETE' THEN PERFORM ${s}.announce('${kind}', NEW.${column}); END IF;
+    RETURN NULL;
+  END $fn$;
+`
+}
+
 /** Migration 1, the announcements the verdict caches LISTEN to. */
 function announcements(s: string): string {
   const channel = channelOf(s)
@@ -102,27 +120,7 @@ function announcements(s: string): string {
   CREATE FUNCTION ${s}.announce(kind text, key text) RETURNS void LANGUAGE sql AS $fn$
     SELECT pg_notify('${channel}', CASE WHEN octet_length(key) <= 7000 THEN kind || ':' || key ELSE '*' END)
   $fn$;
-  CREATE FUNCTION ${s}.revoked_changed() RETURNS trigger LANGUAGE plpgsql AS $fn$
-  BEGIN
-    IF TG_OP <> 'INSERT' THEN
-      IF OLD.expires_at > extract(epoch FROM clock_timestamp()) THEN
-        PERFORM ${s}.announce('r', OLD.id);
-      END IF;
-    END IF;
-    IF TG_OP <> 'DELETE' THEN PERFORM ${s}.announce('r', NEW.id); END IF;
-    RETURN NULL;
-  END $fn$;
-  CREATE FUNCTION ${s}.cutoffs_changed() RETURNS trigger LANGUAGE plpgsql AS $fn$
-  BEGIN
-    IF TG_OP <> 'INSERT' THEN
-      IF OLD.expires_at > extract(epoch FROM clock_timestamp()) THEN
-        PERFORM ${s}.announce('c', OLD.subject);
-      END IF;
-    END IF;
-    IF TG_OP <> 'DELETE' THEN PERFORM ${s}.announce('c', NEW.subject); END IF;
-    RETURN NULL;
-  END $fn$;
-  CREATE FUNCTION ${s}.truncated() RETURNS trigger LANGUAGE plpgsql AS $fn$
+${changedTrigger(s, 'revoked', 'r', 'id')}${changedTrigger(s, 'cutoffs', 'c', 'subject')}  CREATE FUNCTION ${s}.truncated() RETURNS trigger LANGUAGE plpgsql AS $fn$
   BEGIN
     PERFORM pg_notify('${channel}', '*');
     RETURN NULL;

@@ -5,6 +5,7 @@
  * `save_session` function, which serialises the saves of one subject and ends the oldest records
  * past the cap (revocation first, then the record) in the same transaction.
  */
+import { checkMaxPerSubject } from '../checks.js'
 import type { SessionPage, SessionRecord, SessionStore } from '../types.js'
 import { finite } from './options.js'
 import type { Statements } from './statements.js'
@@ -47,8 +48,7 @@ function sessionRecord(
 /** The values of `save_session` for `record`, or `undefined` for a record already expired (nothing kept). */
 function saveValues(record: SessionRecord, cap: number | undefined, at: number): unknown[] | undefined {
   for (const name of ['createdAt', 'lastUsedAt', 'expiresAt'] as const) finite(record[name], name)
-  if (cap !== undefined && (!Number.isInteger(cap) || cap < 1))
-    throw new TypeError(`tokenward: maxPerSubject must be a whole number of at least 1, got ${String(cap)}`)
+  checkMaxPerSubject(cap)
   if (record.expiresAt <= at) return undefined
   const { subject, id, createdAt, lastUsedAt, expiresAt, userAgent, address } = record
   return [subject, id, createdAt, lastUsedAt, expiresAt, userAgent, address, at, cap ?? null]

@@ -12,37 +12,32 @@
  *   refuses to work on it unless told otherwise; no persistence at all earns a warning.
  * - A call that fails or exceeds `timeoutMs` rejects; the core answers 503 `store_unavailable`.
  * - On a single server the answers of that check are cached in the process and kept exact by
- *   Redis (`CLIENT TRACKING`, see `./verdict-cache/cache.ts`): a known answer costs no round trip.
+ *   Redis (`CLIENT TRACKING`: ./tracking.ts, and the engine in ../verdict-cache/): a known answer costs no round trip.
  *
  * @packageDocumentation
  */
-import type { CutoffCheck } from '../types.js'
+import { type WarnOnce, warnOnceThrough, within } from '../util.js'
+import { NO_VERDICT_CACHE, sharedVerdictCache, type Verdicts } from '../verdict-cache/index.js'
+import { type Command, connect, unexpected } from './client.js'
+import { redisKeys } from './keys.js'
+import { type RedisSettings, redisSettings } from './options.js'
 import { redisRefresh } from './refresh.js'
+import { redisRevocations } from './revocations.js'
+import { HIT } from './scripts.js'
+import { ServerCheck } from './server-check.js'
 import { redisSessions } from './sessions.js'
-import type { RedisStoreOptions, RedisTokenStore } from './types.js'
-import { storeCache } from './verdict-cache/store.js'
+import { trackingSource } from './tracking.js'
+import type { RedisCacheStats, RedisStoreOptions, RedisTokenStore } from './types.js'
 
 export type {
   IORedisLike,
   NodeRedisClusterLike,
   NodeRedisLike,
+  RedisCacheOptions,
+  RedisCacheStats,
   RedisStoreOptions,
   RedisTokenStore,
 } from './types.js'
-
-import {
-  clientOf,
-  connect,
-  fnv1a,
-  HIT,
-  RECHECK_REFUSAL_MS,
-  SET_CUTOFF,
-  ServerRefusal,
-  serverFacts,
-  toText,
-} from './connection.js'
-
-export type { RedisCacheOptions, RedisCacheStats } from './verdict-cache/cache.js'
 
 /**
  * Creates the Redis store.
@@ -72,225 +67,107 @@ export type { RedisCacheOptions, RedisCacheStats } from './verdict-cache/cache.j
  * ```
  */
 export function redisStore(options: RedisStoreOptions): RedisTokenStore {
-  const connection = connect(clientOf(options))
-  const prefix = options.prefix ?? 'tokenward:'
-  const timeoutMs = options.timeoutMs ?? 500
-  // Through a closure, so a clock replaced later (a test's fake Date.now) is still the one read.
-  const now = options.now ?? (() => Date.now())
-  const allowEviction = options.allowEviction === true
-  const onWarning = options.onWarning ?? ((message: string) => console.warn(message))
-  const warned = new Set<string>()
-  const warnOnce = (kind: string, message: string) => {
-    if (warned.has(kind)) return
-    warned.add(kind)
-    try {
-      onWarning(message)
-    } catch {
-      // A logging hook must never break the store.
-    }
-  }
-
-  /** Throws when a master could evict tokenward's keys; warns when none persists anything. */
-  const checkServer = async () => {
-    const masters = await connection.masters()
-    if (masters.length === 0)
-      throw new Error('tokenward: the Redis Cluster client knows no master yet — connect() it first')
-    const facts = await Promise.all(masters.map(serverFacts))
-    for (let i = 0; i < masters.length; i++) {
-      const { policy } = facts[i]!
-      const name = masters[i]!.name
-      if (policy === 'noeviction') continue
-      if (allowEviction) {
-        if (policy !== undefined)
-          warnOnce(
-            'eviction',
-            `tokenward: ${name} has maxmemory-policy "${policy}" and allowEviction is set: when memory ` +
-              'runs short Redis may evict revocations, and revoked tokens become valid again. ' +
-              'Prefer `CONFIG SET maxmemory-policy noeviction`.',
-          )
-        continue
-      }
-      if (policy === undefined)
-        throw new ServerRefusal(
-          `tokenward: could not read maxmemory-policy from ${name} (neither CONFIG GET nor INFO memory ` +
-            'told it), so tokenward cannot rule out that Redis evicts revocations. Make sure the policy ' +
-            'is noeviction, then pass redisStore({ allowEviction: true }) to skip this check.',
-        )
-      throw new ServerRefusal(
-        `tokenward: ${name} has maxmemory-policy "${policy}": when memory runs short Redis would evict ` +
-          'revocations and spent refresh-token marks, and revoked tokens would become valid again, so ' +
-          'the token store refuses to work. Fix: `CONFIG SET maxmemory-policy noeviction` (and ' +
-          '`maxmemory-policy noeviction` in redis.conf), or accept the risk with ' +
-          'redisStore({ allowEviction: true }).',
-      )
-    }
-    const forgetful = masters.filter((_, i) => facts[i]!.aof === false && facts[i]!.rdb === false)
-    if (forgetful.length > 0)
-      warnOnce(
-        'persistence',
-        `tokenward: ${forgetful.map((m) => m.name).join(', ')} persists nothing (appendonly no, save ""): ` +
-          'a restart forgets every revocation, spent refresh token and "log out everywhere", and revoked ' +
-          'tokens become valid again until they expire. Turn on AOF: `CONFIG SET appendonly yes` with ' +
-          'appendfsync everysec, and put both in redis.conf.',
-      )
-  }
-
-  // The check runs once, before the first command is answered; concurrent first calls share it.
-  // A good verdict holds for the life of the store; a refusal is re-checked now and then, and any
-  // other failure (Redis unreachable) on the next call. With allowEviction the check only warns,
-  // so a server that will not answer it (INFO disabled) is not asked again.
-  let checked = false
-  let pending: Promise<void> | undefined
-  let refusal: { error: Error; until: number } | undefined
-  const serverChecked = (): Promise<void> | undefined => {
-    if (checked) return undefined
-    if (refusal && Date.now() < refusal.until) return Promise.reject(refusal.error)
-    pending ??= checkServer().then(
-      () => {
-        checked = true
-        refusal = undefined
-        pending = undefined
-      },
-      (err: unknown) => {
-        pending = undefined
-        if (allowEviction) {
-          checked = true
-          return
-        }
-        if (err instanceof ServerRefusal) refusal = { error: err, until: Date.now() + RECHECK_REFUSAL_MS }
-        throw err
-      },
-    )
-    return pending
-  }
-
-  /** Settles with `work`, or rejects once `timeoutMs` has passed — whichever comes first. */
-  const withTimeout = <T>(work: Promise<T>): Promise<T> =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`tokenward: Redis did not answer within ${timeoutMs} ms`)),
-        timeoutMs,
-      )
-      work.then(
-        (value) => {
-          clearTimeout(timer)
-          resolve(value)
-        },
-        (err: unknown) => {
-          clearTimeout(timer)
-          reject(err instanceof Error ? err : new Error(String(err)))
-        },
-      )
-    })
-
-  const command = (firstKey: string, args: string[]): Promise<unknown> => {
-    const check = serverChecked()
-    return withTimeout(
+  const settings = redisSettings(options)
+  const { timeoutMs, now } = settings
+  const connection = connect(settings.client)
+  const warnOnce = warnOnceThrough(settings.onWarning)
+  const server = new ServerCheck(connection, settings.allowEviction, warnOnce)
+  const late = () => new Error(`tokenward: Redis did not answer within ${timeoutMs} ms`)
+  const command: Command = (firstKey, args) => {
+    const check = server.done()
+    return within(
       check ? check.then(() => connection.send(firstKey, args)) : connection.send(firstKey, args),
+      timeoutMs,
+      late,
     )
   }
-  const eval_ = (script: string, key: string, args: string[]) =>
-    command(key, ['EVAL', script, '1', key, ...args])
-  // The verdict cache (verdict-cache/cache.ts); a pass-through where the client cannot have one.
-  const cache = storeCache(options.client, options.cache, { prefix, timeoutMs, send: command, warnOnce, now })
-  /** Verdict of the MGET values: the ids' marks, then the cutoff. */
-  const verdict = (values: readonly unknown[], count: number, cutoff: CutoffCheck | undefined) => {
-    for (let i = 0; i < count; i++) if (values[i] !== null && values[i] !== undefined) return true
-    if (cutoff === undefined) return false
-    const cut = values[count]
-    return cut !== null && cut !== undefined && cutoff.issuedAt <= Number(cut)
-  }
-  /** A reply the store does not recognise is a failure, never a success (fail closed). */
-  const unexpected = (what: string, reply: unknown) =>
-    new Error(`tokenward: Redis answered ${what} with an unexpected reply (${typeof reply})`)
-
-  // `{tag}` = hash of the subject: every key of one user lands in one Cluster slot, so the one
-  // multi-key command (MGET in isRevoked) never crosses slots. Each other command has one key.
-  const subjectKey = (subject: string) => `${prefix}{${fnv1a(subject)}}`
-  const key = (kind: string, id: string, subject?: string) =>
-    `${subjectKey(subject ?? '')}:${kind}:${encodeURIComponent(subject ?? '')}:${encodeURIComponent(id)}`
-  const cutoffKey = (subject: string) => `${subjectKey(subject)}:c:${encodeURIComponent(subject)}`
-  const ms = (seconds: number) => String(Math.ceil(seconds * 1000))
-
-  /** The MGET of `keys` (the cache remembers what it may), then the verdict. */
-  const fetchRevoked = async (keys: readonly string[], count: number, cutoff: CutoffCheck | undefined) => {
-    const values = await cache.read(keys, async () => {
-      const reply = await command(keys[0]!, ['MGET', ...keys])
-      if (!Array.isArray(reply) || reply.length !== keys.length) throw unexpected('MGET', reply)
-      return reply as unknown[]
-    })
-    return verdict(values, count, cutoff)
-  }
-
+  const keys = redisKeys(settings.prefix)
+  const verdicts = verdictsOf(settings, command, warnOnce)
+  let closed = false
   return {
     // Session records (sessions.ts): three keys per subject under the subject's hash tag. A save past
     // maxPerSubject revokes families in its script: Redis announces those keys to every verdict
     // cache, and this one drops them at once, as it does for its own revoke().
     ...redisSessions({
       command,
-      subjectKey,
-      revocationPrefix: (subject) => key('r', '', subject),
-      ended: (subject, ids) => cache.invalidate(ids.map((id) => key('r', id, subject))),
+      subjectKey: keys.subject,
+      revocationPrefix: (subject) => keys.of('r', '', subject),
+      ended: (subject, ids) => {
+        for (const id of ids) verdicts.forget('revocation', keys.of('r', id, subject))
+      },
       now,
-      unexpected,
     }),
     // One EVAL per refresh (refresh.ts): revocation check, family state and session touch.
-    ...redisRefresh({ command, key, cutoffKey, subjectKey, now, unexpected }),
-    ready: () => withTimeout(serverChecked() ?? Promise.resolve()),
-    cacheStats: () => cache.stats(),
+    ...redisRefresh({ command, keys, now }),
+    ...redisRevocations({
+      command,
+      keys,
+      verdicts,
+      memoSize: settings.cache.on ? settings.cache.maxEntries : 0,
+      now,
+    }),
+    ready: () => within(server.done() ?? Promise.resolve(), timeoutMs, late),
+    cacheStats: (): RedisCacheStats => verdicts.stats(),
     async close() {
-      cache.release()
-    },
-    async revoke(id, expiresAt, subject) {
-      if (expiresAt * 1000 <= now()) return
-      const k = key('r', id, subject)
-      const reply = await cache.write(k, () => command(k, ['SET', k, '1', 'PXAT', ms(expiresAt)]))
-      if (reply !== 'OK') throw unexpected('SET', reply)
-    },
-    // One MGET: the ids' revocation marks and the subject's cutoff, read atomically in one round
-    // trip from one hash slot. A plain command costs Redis a fraction of a script call. When the
-    // cache knows every key, no round trip at all: the answer is synchronous.
-    isRevoked(ids, cutoff?: CutoffCheck) {
-      const subject = cutoff?.subject
-      const keys = cache.keys(ids, subject, () => {
-        const built = ids.map((id) => key('r', id, subject))
-        if (cutoff !== undefined) built.push(cutoffKey(cutoff.subject))
-        return built
-      })
-      if (keys.length === 0) return false
-      const known = cache.answer(keys, ids.length, cutoff?.issuedAt)
-      if (known !== undefined) return known
-      return fetchRevoked(keys, ids.length, cutoff)
+      if (closed) return
+      closed = true
+      verdicts.release()
     },
     async consume(id, expiresAt, subject) {
       const at = Math.max(expiresAt * 1000, now() + 1000)
-      const k = key('u', id, subject)
+      const k = keys.of('u', id, subject)
       const reply = await command(k, ['SET', k, '1', 'NX', 'PXAT', String(Math.ceil(at))])
       if (reply === 'OK') return true
       if (reply === null) return false
       throw unexpected('SET NX', reply)
     },
-    async setCutoff(subject, at, expiresAt) {
-      const k = cutoffKey(subject)
-      const reply = await cache.write(k, () => eval_(SET_CUTOFF, k, [String(at), ms(expiresAt)]))
-      if (Number(reply) !== 1) throw unexpected('the cutoff script', reply)
-    },
-    async getCutoff(subject) {
-      const k = cutoffKey(subject)
-      const value = await command(k, ['GET', k])
-      if (value === null || value === undefined) return null
-      const at = Number(toText(value))
-      if (Number.isNaN(at)) throw unexpected('GET', value)
-      return at
-    },
-    async hit(hitKey, windowSeconds, cost = 1) {
-      const reply = await eval_(HIT, `${prefix}{h:${fnv1a(hitKey)}}:h:${encodeURIComponent(hitKey)}`, [
+    async hit(key, windowSeconds, cost = 1) {
+      const k = keys.counter(key)
+      const reply = await command(k, [
+        'EVAL',
+        HIT,
+        '1',
+        k,
         String(cost),
-        ms(windowSeconds),
+        String(Math.ceil(windowSeconds * 1000)),
       ])
       const count = Number(reply)
       if (!Number.isInteger(count)) throw unexpected('the counter script', reply)
       return count
     },
   }
+}
+
+/**
+ * The verdict cache of one store, as `redisStore({ client, cache })` asks for it: none with
+ * `cache: false`, on Redis Cluster and for clients without `duplicate()` (an explicit `cache:
+ * true` or `{ … }` there earns a warning); else the one shared by the stores on this client and
+ * prefix, with one bound over all its keys.
+ */
+function verdictsOf(settings: RedisSettings, command: Command, warnOnce: WarnOnce): Verdicts {
+  const { cache, prefix, timeoutMs } = settings
+  if (!cache.on) return NO_VERDICT_CACHE
+  const source = trackingSource(settings.client, { prefix, timeoutMs, command })
+  if (!source) {
+    if (cache.explicit)
+      warnOnce(
+        'cache',
+        'tokenward: the Redis verdict cache is off — it needs a single server through a node-redis or ' +
+          'ioredis client (on Redis Cluster, keys can move to a node this process does not watch); every ' +
+          'check asks Redis.',
+      )
+    return NO_VERDICT_CACHE
+  }
+  return sharedVerdictCache(settings.client, `${cache.maxEntries}:${cache.maxAgeMs}:${prefix}`, () => ({
+    source,
+    maxEntries: cache.maxEntries,
+    bound: 'in all',
+    maxAgeMs: cache.maxAgeMs,
+    now: settings.now,
+    timeoutMs,
+    // A failed command on the store's own client empties the cache: a broken link may have lost
+    // invalidations too.
+    failureIsDoubt: true,
+    warn: (message) => warnOnce('cache-setup', message),
+  }))
 }

@@ -6,49 +6,38 @@
  * session (`…:f:<subject>:<family>`), however often it rotates, kept at least until the latest
  * successor expires.
  */
-import type { RefreshSpend, SpendVerdict, TokenStore } from '../types.js'
-import { toText } from './connection.js'
+import { checkSpend } from '../checks.js'
+import type { SpendVerdict, TokenStore } from '../types.js'
+import { toText } from '../util.js'
+import { type Command, unexpected } from './client.js'
+import { msOf, type RedisKeys } from './keys.js'
 import { SPEND } from './session-scripts.js'
 import { sessionKeys } from './sessions.js'
 
 /** What the refresh methods need of the store around them (index.ts). */
 export interface RedisRefreshDeps {
-  command(firstKey: string, args: string[]): Promise<unknown>
-  /** A key of `kind` for `id` under `subject`'s hash tag (`r` revocation, `f` family state). */
-  key(kind: string, id: string, subject: string): string
-  cutoffKey(subject: string): string
-  subjectKey(subject: string): string
+  command: Command
+  keys: RedisKeys
+  /** The store's clock, epoch ms. */
   now(): number
-  unexpected(what: string, reply: unknown): Error
 }
 
 const VERDICTS: ReadonlySet<string> = new Set<SpendVerdict>(['rotate', 'retry', 'reused', 'revoked'])
-
-/** A presentation the store cannot decide on is a failure (503), never a verdict. */
-function checkSpend(spend: RefreshSpend): void {
-  const { generation, now, expiresAt, graceSeconds, graceRetries } = spend
-  if (!Number.isSafeInteger(generation) || generation < 0)
-    throw new TypeError('tokenward: spendRefresh generation must be an integer of at least 0')
-  if (![now, expiresAt, graceSeconds, graceRetries].every(Number.isFinite))
-    throw new TypeError(
-      'tokenward: spendRefresh now, expiresAt, graceSeconds and graceRetries must be finite',
-    )
-}
 
 /**
  * The two refresh methods over `deps`.
  *
  * @example
  * ```ts
- * const { spendRefresh } = redisRefresh({ command, key, cutoffKey, subjectKey, now, unexpected })
+ * const { spendRefresh } = redisRefresh({ command, keys, now })
  * await spendRefresh({ family, generation: 0, subject, ids: [jti, family], … }) // 'rotate'
  * ```
  */
 export function redisRefresh(
   deps: RedisRefreshDeps,
 ): Required<Pick<TokenStore, 'spendRefresh' | 'spentGeneration'>> {
-  const { command, key, unexpected } = deps
-  const ms = (seconds: number) => String(Math.ceil(seconds * 1000))
+  const { command, keys: layout } = deps
+  const key = (kind: string, id: string, subject: string) => layout.of(kind, id, subject)
   return {
     async spendRefresh(spend) {
       checkSpend(spend)
@@ -57,9 +46,9 @@ export function redisRefresh(
       const ids = spend.ids.map((id) => key('r', id, subject))
       const keys = [
         ...ids,
-        deps.cutoffKey(subject),
+        layout.cutoff(subject),
         key('f', family, subject),
-        ...sessionKeys(deps.subjectKey, subject),
+        ...sessionKeys(layout.subject, subject),
       ]
       const reply = await command(keys[0]!, [
         'EVAL',
@@ -77,7 +66,7 @@ export function redisRefresh(
         String(t),
         touch ? '1' : '0',
         String(touch?.lastUsedAt ?? 0),
-        touch ? ms(touch.expiresAt) : '0',
+        touch ? msOf(touch.expiresAt) : '0',
         family,
       ])
       const verdict = reply === null || reply === undefined ? '' : toText(reply)

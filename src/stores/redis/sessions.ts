@@ -8,14 +8,17 @@
  * `maxPerSubject` revokes each ended family (its `r:` key, PXAT the record's expiry) before it
  * forgets the record, in the same script.
  */
+import { checkMaxPerSubject } from '../checks.js'
 import type { SessionRecord, SessionStore } from '../types.js'
-import { toText } from './connection.js'
+import { toText } from '../util.js'
+import { type Command, unexpected } from './client.js'
+import { msOf } from './keys.js'
 import { DELETE, GET, LIST, PAGE, SAVE, TOUCH } from './session-scripts.js'
 
 /** What the session methods need of the store around them (index.ts). */
 export interface RedisSessionDeps {
   /** Sends a command about `firstKey` (a cluster routes it to that key's slot), with the store's timeout. */
-  command(firstKey: string, args: string[]): Promise<unknown>
+  command: Command
   /** `<prefix>{<hash tag of subject>}`: the start of every key of `subject`. */
   subjectKey(subject: string): string
   /** The revocation key of family `id` of `subject`, as `revoke(id, …, subject)` writes it, less the id. */
@@ -24,8 +27,6 @@ export interface RedisSessionDeps {
   ended(subject: string, ids: readonly string[]): void
   /** The store's clock, epoch ms. */
   now(): number
-  /** The error for a reply the store does not recognise (fail closed). */
-  unexpected(what: string, reply: unknown): Error
 }
 
 /** The three session keys of `subject`: expiry index, listing index, records. */
@@ -49,39 +50,36 @@ export function creationKey(createdAt: number): string {
  *
  * @example
  * ```ts
- * const sessions = redisSessions({ command, subjectKey, revocationPrefix, ended, now, unexpected })
+ * const sessions = redisSessions({ command, subjectKey, revocationPrefix, ended, now })
  * await sessions.listSessions('u1', { limit: 50 })
  * ```
  */
 export function redisSessions(deps: RedisSessionDeps): Required<SessionStore> {
-  const { command, subjectKey, unexpected, now } = deps
+  const { command, subjectKey, now } = deps
   const run = (script: string, subject: string, args: string[]) => {
     const keys = sessionKeys(subjectKey, subject)
     return command(keys[0], ['EVAL', script, '3', ...keys, ...args])
   }
-  const ms = (seconds: number) => String(Math.ceil(seconds * 1000))
   const flag = (what: string, reply: unknown) => {
     const n = Number(reply)
     if (n !== 0 && n !== 1) throw unexpected(what, reply)
     return n === 1
   }
-  const recordsOf = (what: string, subject: string, reply: unknown) =>
-    recordsFrom(unexpected, what, subject, reply)
+  const recordsOf = recordsFrom
 
   return {
     async saveSession(record, options) {
       const t = now()
       if (record.expiresAt * 1000 <= t) return []
       const max = options?.maxPerSubject
-      if (max !== undefined && (!Number.isInteger(max) || max < 1))
-        throw new TypeError('tokenward: saveSession maxPerSubject must be an integer of at least 1')
+      checkMaxPerSubject(max)
       const { id, subject, createdAt, userAgent, address } = record
       const data = JSON.stringify({ id, subject, createdAt, userAgent, address })
       const reply = await run(SAVE, subject, [
         id,
         data,
         String(record.lastUsedAt),
-        ms(record.expiresAt),
+        msOf(record.expiresAt),
         String(t),
         creationKey(createdAt),
         String(max ?? 0),
@@ -93,7 +91,7 @@ export function redisSessions(deps: RedisSessionDeps): Required<SessionStore> {
       return ended
     },
     async touchSession(subject, id, lastUsedAt, expiresAt) {
-      const reply = await run(TOUCH, subject, [id, String(lastUsedAt), ms(expiresAt), String(now())])
+      const reply = await run(TOUCH, subject, [id, String(lastUsedAt), msOf(expiresAt), String(now())])
       return flag('the session touch script', reply)
     },
     async listSessions(subject, page) {
@@ -124,20 +122,17 @@ export function redisSessions(deps: RedisSessionDeps): Required<SessionStore> {
   }
 }
 
-type Unexpected = RedisSessionDeps['unexpected']
-
 /** Records from a script's flat [JSON, lastUsedAt, expiry ms, …] reply. */
-function recordsFrom(unexpected: Unexpected, what: string, subject: string, reply: unknown): SessionRecord[] {
+function recordsFrom(what: string, subject: string, reply: unknown): SessionRecord[] {
   if (!Array.isArray(reply) || reply.length % 3 !== 0) throw unexpected(what, reply)
   const records: SessionRecord[] = []
   for (let i = 0; i < reply.length; i += 3)
-    records.push(recordFrom(unexpected, what, subject, reply[i], reply[i + 1], reply[i + 2]))
+    records.push(recordFrom(what, subject, reply[i], reply[i + 1], reply[i + 2]))
   return records
 }
 
 /** One record from a script's three values; a value it cannot read is a failure. */
 function recordFrom(
-  unexpected: Unexpected,
   what: string,
   subject: string,
   data: unknown,

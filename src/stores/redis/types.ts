@@ -1,6 +1,5 @@
 /** The client shapes and options of tokenward/redis (re-exported by index.ts). */
 import type { TokenStore } from '../types.js'
-import type { RedisCacheOptions, RedisCacheStats } from './verdict-cache/cache.js'
 
 /** The node-redis client shape tokenward uses (`createClient()` from `redis` v4, v5, v6). */
 export interface NodeRedisLike {
@@ -35,6 +34,38 @@ export interface IORedisLike {
   call(command: string, ...args: string[]): Promise<unknown>
   /** `true` on an ioredis `Cluster`. */
   readonly isCluster?: boolean
+}
+
+/** Options of the verdict cache: `redisStore({ client, cache: { maxEntries, maxAgeMs } })`. */
+export interface RedisCacheOptions {
+  /**
+   * Most keys remembered at once (default 50 000; each check reads two or three: the token id,
+   * its family, the subject's cutoff). When full, the oldest entry leaves first.
+   */
+  maxEntries?: number
+  /**
+   * The oldest answer given, in ms (default 60 000): after that the key is read from Redis again.
+   * It bounds how long a change Redis does not announce (`SWAPDB`) can go unseen.
+   */
+  maxAgeMs?: number
+}
+
+/** What `store.cacheStats()` reports about the verdict cache (counters since the cache was made). */
+export interface RedisCacheStats {
+  /** A cache was asked for and the client can have one (a single server, node-redis or ioredis). */
+  enabled: boolean
+  /** The invalidation connection is registered and proven: hits are being served. */
+  live: boolean
+  /** Keys held now. */
+  entries: number
+  /** Checks answered from the cache, without a round trip. */
+  hits: number
+  /** Checks that asked Redis (the cache did not know every key, or was not serving). */
+  misses: number
+  /** Keys Redis announced as changed. */
+  invalidations: number
+  /** Times the whole cache was emptied (disconnect, late heartbeat, FLUSHALL, failed command, re-registration). */
+  flushes: number
 }
 
 /**

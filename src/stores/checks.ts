@@ -1,0 +1,24 @@
+/**
+ * Checks of what the core hands a store, shared by the stores: a call a store cannot decide on
+ * is a failure (the request answers 503), never a verdict.
+ */
+import type { RefreshSpend } from './types.js'
+
+/** A refresh-token presentation with a generation that is not a whole number, or a time that is not finite, throws. */
+export function checkSpend(spend: RefreshSpend): void {
+  const { generation, now, expiresAt, graceSeconds, graceRetries } = spend
+  if (!Number.isSafeInteger(generation) || generation < 0)
+    throw new TypeError('tokenward: spendRefresh generation must be an integer of at least 0')
+  if (![now, expiresAt, graceSeconds, graceRetries].every(Number.isFinite))
+    throw new TypeError(
+      'tokenward: spendRefresh now, expiresAt, graceSeconds and graceRetries must be finite',
+    )
+}
+
+/** `saveSession`'s `maxPerSubject`: absent, or a whole number of at least 1. */
+export function checkMaxPerSubject(cap: number | undefined): void {
+  if (cap !== undefined && (!Number.isInteger(cap) || cap < 1))
+    throw new TypeError(
+      `tokenward: saveSession maxPerSubject must be a whole number of at least 1, got ${String(cap)}`,
+    )
+}
