@@ -160,7 +160,10 @@ export type SpendVerdict = 'rotate' | 'retry' | 'reused' | 'revoked'
  *   one hash tag, so its scripts work on Redis Cluster). Pass the same subject to write and read;
  * - a write the store cannot keep (a failure, a timeout, no room left) rejects: it never resolves
  *   as if it had been kept, and never makes room by forgetting a live entry. The core turns the
- *   rejection into 503 `store_unavailable` (fail closed).
+ *   rejection into 503 `store_unavailable` (fail closed). One exception, for DPoP proof ids
+ *   (`consume('dpop:<jkt>:<jti>', …)`): a store whose bound of them is full may forget the OLDEST
+ *   proof id of the key holding the most, so that one client's flood of fresh proofs only makes its
+ *   own proofs replayable instead of refusing everyone (memoryStore's `maxProofs`).
  *
  * @example
  * ```ts
@@ -178,8 +181,9 @@ export interface TokenStore {
    * True when any of `ids` is revoked, or when `cutoff` is given and the subject's cutoff is at or
    * after `cutoff.issuedAt`. One round trip. An in-process store may answer synchronously (a plain
    * boolean): it runs on every request, and a promise there costs the request path a microtask.
-   * So may a shared store that holds an answer it knows to be current — `redisStore`'s verdict
-   * cache, which Redis tells of every change (docs/redis.md) — but never one that could be stale.
+   * So may a shared store that holds an answer it knows to be current — the verdict cache of
+   * `redisStore` and `postgresStore`, which the server tells of every change (docs/redis.md,
+   * docs/postgres.md) — but never one that could be stale.
    */
   isRevoked(ids: readonly string[], cutoff?: CutoffCheck): Promise<boolean> | boolean
   /** Atomic first use: `true` for the first call with `id`, `false` after, until `expiresAt`. */

@@ -4,13 +4,15 @@
  * runtime-neutral hash.
  */
 
-const decoder = new TextDecoder()
+// Made on first use: nothing at a module's top level that a bundle could not drop.
+let decoder: TextDecoder | undefined
 
 /** A reply as text: strings as they are, bytes (a Buffer, a Uint8Array) decoded as UTF-8. */
 export function toText(value: unknown): string {
   if (typeof value === 'string') return value
-  if (value instanceof Uint8Array) return decoder.decode(value)
-  return String(value)
+  if (!(value instanceof Uint8Array)) return String(value)
+  decoder ??= new TextDecoder()
+  return decoder.decode(value)
 }
 
 /** An object or a function: something whose properties can be read. */

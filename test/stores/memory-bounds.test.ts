@@ -35,16 +35,19 @@ const recordOf = (id: string, createdAt: number, subject = 'u1'): SessionRecord 
 describe('memoryStore bounds per kind of entry', () => {
   it('keeps DPoP proof ids in a bound of their own: a flood of proofs refuses proofs, never a revocation or a spend', async () => {
     const store = memoryStore({ maxEntries: 10, maxCounters: 2, maxProofs: 3, ...clock })
-    for (let i = 0; i < 3; i++) expect(await store.consume(`dpop:jkt:${i}`, sec() + 120)).toBe(true)
-    await expect(store.consume('dpop:jkt:flood', sec() + 120)).rejects.toThrow(/DPoP proof id.*maxProofs = 3/)
-    expect(await store.consume('dpop:jkt:0', sec() + 120)).toBe(false) // a replay is still refused
+    // Three keys, one proof each: no key holds more than its share, so the flood is refused.
+    for (let i = 0; i < 3; i++) expect(await store.consume(`dpop:jkt${i}:0`, sec() + 120)).toBe(true)
+    await expect(store.consume('dpop:jkt3:flood', sec() + 120)).rejects.toThrow(
+      /DPoP proof id.*maxProofs = 3/,
+    )
+    expect(await store.consume('dpop:jkt0:0', sec() + 120)).toBe(false) // a replay is still refused
     // The security group keeps all of its eight places.
     for (let i = 0; i < 7; i++) await store.revoke(`jti-${i}`, sec() + 600)
     expect(await store.consume('rt-1', sec() + 600)).toBe(true)
     await expect(store.revoke('jti-9', sec() + 600)).rejects.toThrow(/memoryStore is full/)
     expect(store.size).toBe(8) // proofs are outside maxEntries, like session records
     now += 121_000
-    expect(await store.consume('dpop:jkt:new', sec() + 120)).toBe(true)
+    expect(await store.consume('dpop:jkt0:new', sec() + 120)).toBe(true)
     await store.close?.()
   })
 

@@ -79,13 +79,10 @@ export function boundedGroup(maps: readonly Map<string, Expiring>[], max: number
   }
 }
 
-/** `value` when it is an integer of at least `min`, else a TypeError naming `name`. */
-export function boundOption(value: number, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw new TypeError(
-      max === Number.MAX_SAFE_INTEGER
-        ? `tokenward: ${name} must be an integer of at least ${min}`
-        : `tokenward: ${name} must be an integer from ${min} to ${max}`,
-    )
-  return value
+/** The error of a full bound: what is full, and why the store refuses rather than make room. */
+export function fullError(kind: string, held: number, bound: string, instead: string): Error {
+  return new Error(
+    `tokenward: memoryStore has no room for another ${kind}: ${held} live (${bound}). It refuses ` +
+      `rather than ${instead}; raise the bound, or use a shared store such as tokenward/redis.`,
+  )
 }

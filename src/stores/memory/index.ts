@@ -1,5 +1,10 @@
+import { DPOP_PROOF_PREFIX } from '../../core/lib/constants.js'
+import { checkNames, functionOption, integerOption } from '../../core/options/validate.js'
 import type { CutoffCheck, TokenStore } from '../types.js'
-import { boundedGroup, boundOption, liveEntry } from './bounds.js'
+import { unref } from '../util.js'
+import { fullError, liveEntry } from './bounds.js'
+import { memoryCounters } from './counters.js'
+import { ProofIds } from './proofs.js'
 import { memoryRefresh } from './refresh.js'
 import { securityEntries } from './security.js'
 import { memorySessions } from './sessions.js'
@@ -39,8 +44,15 @@ export interface MemoryStoreOptions {
    * their own, on top of `maxEntries`. A proof id is remembered until the proof could no longer be
    * accepted, so that it is never accepted twice (RFC 9449 §11.1); proofs come from clients before
    * they are authenticated, so a flood of them must never take the room of a revocation or a spent
-   * mark. When they are all live, a request with a new proof is refused (503) rather than any proof
-   * id forgotten (a forgotten one could be replayed).
+   * mark.
+   *
+   * The bound is shared fairly between the keys that send proofs (the `<jkt>` of
+   * `dpop:<jkt>:<jti>`). When it is full of live proof ids, the store forgets the OLDEST proof id
+   * of the key holding the most — so one client sending fresh proofs as fast as it can only makes
+   * its own oldest proofs replayable, never another client's, and every other client's requests
+   * keep working — as long as that key holds more than 1 % of the bound (at least 1). When no key
+   * does, the flood comes from many keys at once, and a request with a new proof is refused (503)
+   * rather than any other proof id forgotten. See docs/custom-store.md, "memoryStore when full".
    */
   maxProofs?: number
   /**
@@ -56,21 +68,41 @@ export interface MemoryStoreOptions {
   sweepIntervalMs?: number
 }
 
-/** The core's DPoP proof ids (`consume('dpop:<jkt>:<jti>', …)`, core/dpop.ts) go to their own bound. */
-const PROOF_PREFIX = 'dpop:'
+const OPTION_NAMES = [
+  'maxEntries',
+  'maxCounters',
+  'maxProofs',
+  'maxSessions',
+  'now',
+  'sweepIntervalMs',
+] as const
 
-/** The bound of each kind of entry, checked once at construction. */
-function boundsOf(options: MemoryStoreOptions) {
-  const maxEntries = boundOption(options.maxEntries ?? 100_000, 'maxEntries', 2)
+/**
+ * `memoryStore(options)` checked like createAuth's — unknown names rejected with the closest valid
+ * one, numbers whole and in range — with every default applied.
+ */
+function settingsOf(options: MemoryStoreOptions) {
+  checkNames(options, OPTION_NAMES, 'memoryStore')
+  const maxEntries = integerOption(options.maxEntries, 'maxEntries', { min: 2, fallback: 100_000 })
   const fifth = Math.max(1, Math.floor(maxEntries / 5))
-  const maxCounters = options.maxCounters ?? fifth
-  if (!Number.isInteger(maxCounters) || maxCounters < 1 || maxCounters >= maxEntries)
-    throw new TypeError('tokenward: maxCounters must be an integer from 1 to maxEntries − 1')
+  const maxCounters = integerOption(options.maxCounters, 'maxCounters', {
+    min: 1,
+    max: maxEntries - 1,
+    fallback: fifth,
+  })
   return {
-    security: maxEntries - maxCounters,
-    counters: maxCounters,
-    proofs: boundOption(options.maxProofs ?? fifth, 'maxProofs', 1),
-    sessions: boundOption(options.maxSessions ?? fifth, 'maxSessions', 1),
+    bounds: {
+      security: maxEntries - maxCounters,
+      counters: maxCounters,
+      proofs: integerOption(options.maxProofs, 'maxProofs', { min: 1, fallback: fifth }),
+      sessions: integerOption(options.maxSessions, 'maxSessions', { min: 1, fallback: fifth }),
+    },
+    now: functionOption(options.now, 'now') ?? Date.now,
+    sweepIntervalMs: integerOption(options.sweepIntervalMs, 'sweepIntervalMs', {
+      min: 1,
+      max: 86_400_000,
+      fallback: 60_000,
+    }),
   }
 }
 
@@ -96,9 +128,7 @@ function boundsOf(options: MemoryStoreOptions) {
  * ```
  */
 export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { readonly size: number } {
-  const bounds = boundsOf(options)
-  const now = options.now ?? Date.now
-  const sweepIntervalMs = options.sweepIntervalMs ?? 60_000
+  const { bounds, now, sweepIntervalMs } = settingsOf(options)
   // Nothing at construction: a Workers runtime refuses a timer at a module's top level, where a
   // store (and createAuth, which makes one by default) is created. The sweep starts on first use
   // (every method reads the clock through `clock`), and never after close().
@@ -107,59 +137,47 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
   const clock = () => {
     if (timer === undefined && !closed) {
       timer = setInterval(sweep, sweepIntervalMs)
-      ;(timer as { unref?: () => void }).unref?.()
+      unref(timer)
     }
     return now()
   }
   const security = securityEntries(bounds.security)
   const sessions = memorySessions(clock, bounds.sessions, security)
-  const counters = new Map<string, { exp: number; count: number }>()
-  const counterGroup = boundedGroup([counters], bounds.counters, () =>
-    full(
-      'rate-limit counter',
-      counters.size,
-      `maxCounters = ${bounds.counters}`,
-      'reset another key’s limit',
+  const counters = memoryCounters(bounds.counters)
+  const proofs: ProofIds = new ProofIds(bounds.proofs, () =>
+    fullError(
+      'DPoP proof id',
+      proofs.size,
+      `maxProofs = ${bounds.proofs}; no key holds over ${proofs.share}`,
+      'forget another key’s (it could be replayed)',
     ),
-  )
-  const proofs = new Map<string, number>()
-  const proofGroup = boundedGroup([proofs], bounds.proofs, () =>
-    full('DPoP proof id', proofs.size, `maxProofs = ${bounds.proofs}`, 'forget one (it could be replayed)'),
   )
   function sweep() {
     const t = now()
-    for (const group of [security, counterGroup, proofGroup, sessions]) group.sweep(t)
+    for (const group of [security, counters.group, proofs, sessions]) group.sweep(t)
   }
 
   return {
     get size() {
-      return security.size() + counters.size
+      return security.size() + counters.group.size()
     },
     ...securityMethods(clock, security),
     async consume(id, expiresAt) {
       const t = clock()
-      // Proof ids (RFC 9449) come from clients not yet authenticated: a flood of them fills their
-      // own bound, never the room of a revocation or a spent refresh token (issue 22, M3).
-      const [map, group] = id.startsWith(PROOF_PREFIX) ? [proofs, proofGroup] : [security.spent, security]
-      if (liveEntry(map, id, t) !== undefined) return false
-      group.room(t)
       // An already-expired id is still "used once": remember it briefly so a replay in the same
       // instant is refused too.
-      map.set(id, Math.max(expiresAt * 1000, t + 1000))
+      const exp = Math.max(expiresAt * 1000, t + 1000)
+      // Proof ids (RFC 9449) come from clients not yet authenticated: a flood of them fills their
+      // own bound (shared fairly between keys: ./proofs.ts), never the room of a revocation or a
+      // spent refresh token.
+      if (id.startsWith(DPOP_PROOF_PREFIX)) return proofs.consume(id, exp, t)
+      if (liveEntry(security.spent, id, t) !== undefined) return false
+      security.room(t)
+      security.spent.set(id, exp)
       return true
     },
     async hit(key, windowSeconds, cost = 1) {
-      const t = clock()
-      const entry = liveEntry(counters, key, t)
-      if (entry === undefined) {
-        // A read or a give-back creates nothing: it must not start a window, nor take room.
-        if (cost <= 0) return 0
-        counterGroup.room(t)
-        counters.set(key, { exp: t + windowSeconds * 1000, count: cost })
-        return cost
-      }
-      entry.count = Math.max(0, entry.count + cost)
-      return entry.count
+      return counters.hit(key, windowSeconds, cost, clock())
     },
     ...memoryRefresh(clock, security, sessions),
     saveSession: sessions.saveSession,
@@ -173,14 +191,6 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
       if (timer !== undefined) clearInterval(timer)
     },
   }
-}
-
-/** The error of a full bound: what is full, and why the store refuses rather than make room. */
-function full(kind: string, held: number, bound: string, instead: string): Error {
-  return new Error(
-    `tokenward: memoryStore has no room for another ${kind}: ${held} live (${bound}). It refuses ` +
-      `rather than ${instead}; raise the bound, or use a shared store such as tokenward/redis.`,
-  )
 }
 
 /** Revocations and cutoffs: `revoke`, `isRevoked`, `setCutoff`, `getCutoff` over the security group. */
