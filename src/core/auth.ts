@@ -4,7 +4,7 @@
  * operation modules: verify.ts, authenticate.ts, issue.ts, refresh.ts, revoke.ts, one-time.ts,
  * sessions.ts.
  */
-import { memoryStore } from '../stores/memory/index.js'
+import { isMemoryStore, memoryStore } from '../stores/memory/index.js'
 import { authenticateNow, authorize } from './authenticate.js'
 import { type AuthCore, attachCore, type KeyRing, keysOf } from './context.js'
 import { issueTokens } from './issue.js'
@@ -48,6 +48,19 @@ function eventSink(options: AuthOptions<object, unknown>, now: () => number): Au
   }
 }
 
+/** `NODE_ENV=production`, where the runtime has an environment (Node, Bun, Deno with --allow-env). */
+function production(): boolean {
+  try {
+    return (
+      (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NODE_ENV ===
+      'production'
+    )
+  } catch {
+    // Deno without env permission throws: no environment to read.
+    return false
+  }
+}
+
 function buildCore(options: AuthOptions<object, unknown>): AuthCore {
   const settings = resolveOptions(options)
   const { now } = settings
@@ -60,11 +73,19 @@ function buildCore(options: AuthOptions<object, unknown>): AuthCore {
     })
   // Keys fetched or looked up per token can be withdrawn: a cached verdict lives at most a minute.
   const external = options.jwks !== undefined || options.keyResolver !== undefined
+  const store = settings.store ?? memoryStore(options.now ? { now: options.now } : {})
+  // Once per Auth: a production deployment on memoryStore loses every revocation when it restarts.
+  if (isMemoryStore(store) && production())
+    emit({
+      type: 'warning',
+      message:
+        'NODE_ENV is production and the token store is memoryStore: revocations, spent refresh tokens and "log out everywhere" do not survive a restart (revoked tokens work again until they expire), and other instances never see them — use a shared store (tokenward/redis, tokenward/postgres) (docs/postgres.md, "Which store")',
+    })
   return {
     options,
     settings,
     keys: importKeys(options, settings.issuers, emit),
-    store: settings.store ?? memoryStore(options.now ? { now: options.now } : {}),
+    store,
     verifiedTokens:
       settings.verifiedTokenEntries > 0
         ? new VerifiedTokenCache(settings.verifiedTokenEntries, external ? 60_000 : undefined)

@@ -22,8 +22,10 @@ const out = join(root, '.tmp', 'edge')
 // same-origin sign-in, the session cap, paging, client-authentication limits, the memory store's
 // one-step spend and per-kind bounds: ≈ 5 KiB), DPoP proofs through jose's jwtVerify +
 // EmbeddedJWK instead of our own parser (≈ +1 KiB of jose), and the audited @noble/hashes
-// SHA-256/HMAC instead of the hand-written one (+1.5 KiB). Budget 50 KB: ≈ +4 %.
-const SIZE_BUDGET_BYTES = 50_000
+// SHA-256/HMAC instead of the hand-written one (+1.5 KiB). Then 49.0 KiB with memoryStore's
+// option checks, its fair bound of DPoP proof ids and the production warning (≈ +1 KiB).
+// Budget 52 KB: ≈ +3.5 %.
+const SIZE_BUDGET_BYTES = 52_000
 
 async function bundle(entry: string, file: string) {
   const result = await build({

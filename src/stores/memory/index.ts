@@ -127,6 +127,14 @@ function settingsOf(options: MemoryStoreOptions) {
  * })
  * ```
  */
+/** The stores `memoryStore` made: what they hold does not outlive the process. */
+const inMemory = new WeakSet<object>()
+
+/** True for a store `memoryStore` made (createAuth warns of it in production). */
+export function isMemoryStore(store: object): boolean {
+  return inMemory.has(store)
+}
+
 export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { readonly size: number } {
   const { bounds, now, sweepIntervalMs } = settingsOf(options)
   // Nothing at construction: a Workers runtime refuses a timer at a module's top level, where a
@@ -157,7 +165,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
     for (const group of [security, counters.group, proofs, sessions]) group.sweep(t)
   }
 
-  return {
+  const store: TokenStore & { readonly size: number } = {
     get size() {
       return security.size() + counters.group.size()
     },
@@ -191,6 +199,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
       if (timer !== undefined) clearInterval(timer)
     },
   }
+  inMemory.add(store)
+  return store
 }
 
 /** Revocations and cutoffs: `revoke`, `isRevoked`, `setCutoff`, `getCutoff` over the security group. */
