@@ -37,7 +37,7 @@ export interface Stores {
   make(now: () => number, memory?: MemoryBounds): Made
 }
 
-/** memoryStore's bounds: `maxProofs` (issue 22) is read whether or not the options type has it yet. */
+/** memoryStore's bounds for a test (each defaults to memoryStore's own). */
 export interface MemoryBounds {
   maxEntries?: number
   maxSessions?: number
