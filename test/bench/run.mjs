@@ -315,7 +315,7 @@ p(
   '',
 )
 p(
-  'How: signatures are checked by `node:crypto` where the runtime has it (reached through `process.getBuiltinModule`, so the core still bundles for the edge; Web Crypto elsewhere — the differential test in `test/core/backend.test.ts` shows both accept and reject the same tokens), keys are imported once, the verify path is synchronous up to the one store call, and the decoded header of every verified token is reused (all tokens of one key share it).',
+  'How: signatures are checked by `node:crypto` where the runtime has it (reached through `process.getBuiltinModule`, so the core still bundles for the edge; Web Crypto elsewhere — the differential test in `test/core/signature.test.ts` shows both accept and reject the same tokens), keys are imported once, the verify path is synchronous up to the one store call, and the decoded header of every verified token is reused (all tokens of one key share it).',
   '',
 )
 p('## Verify: the same token again (the normal case), caches on', '')
