@@ -106,6 +106,14 @@ function settingsOf(options: MemoryStoreOptions) {
   }
 }
 
+/** The stores `memoryStore` made: what they hold does not outlive the process. */
+const inMemory = new WeakSet<object>()
+
+/** True for a store `memoryStore` made (createAuth warns of it in production). */
+export function isMemoryStore(store: object): boolean {
+  return inMemory.has(store)
+}
+
 /**
  * The in-process {@link TokenStore}: the default when `createAuth` is given no store. Bounded,
  * sweeps expired entries, atomic `consume`, `hit` and `spendRefresh` (JavaScript runs each in one
@@ -127,14 +135,6 @@ function settingsOf(options: MemoryStoreOptions) {
  * })
  * ```
  */
-/** The stores `memoryStore` made: what they hold does not outlive the process. */
-const inMemory = new WeakSet<object>()
-
-/** True for a store `memoryStore` made (createAuth warns of it in production). */
-export function isMemoryStore(store: object): boolean {
-  return inMemory.has(store)
-}
-
 export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { readonly size: number } {
   const { bounds, now, sweepIntervalMs } = settingsOf(options)
   // Nothing at construction: a Workers runtime refuses a timer at a module's top level, where a
