@@ -9,7 +9,10 @@ import type { AuthRouteOptions } from './types.js'
 /** The dummy hash of unknown users, and the time a check against it takes (updated as it runs). */
 export interface Dummy {
   hash: string
-  cost: number
+  /** How long the last checks against it took, ms (a ring of the most recent). */
+  times: number[]
+  /** The next slot of `times` to overwrite. */
+  next: number
 }
 
 /** What the handlers remember between requests, whatever path the routes are served under. */

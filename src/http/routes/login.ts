@@ -52,17 +52,19 @@ export async function checkPassword(
   const subject = userIdOf(found) ?? `?${normaliseUsername(username)}`
   await reserveSubject(route, attempt.reservation, subject, username, attempt.address)
   const dummy = await warmDummy(route)!
+  const started = performance.now()
   if (!found || typeof hash !== 'string' || hash.length === 0) {
     // Same work for an unknown user as for a wrong password: timing reveals no usernames.
-    await timed(dummy, () => passwords.verifyPassword(dummy.hash, password))
+    await passwords.verifyPassword(dummy.hash, password)
+    remember(dummy, performance.now() - started)
     return { user: undefined }
   }
-  const started = performance.now()
   if (!(await passwords.verifyPassword(hash, password))) {
     // I1: a hash made with cheaper parameters (an older argon2 setting, a low bcrypt cost) answers
-    // sooner than the dummy an unknown user costs: a wrong password never answers sooner than that.
-    const wait = dummy.cost - (performance.now() - started)
-    if (wait > 0.5) await new Promise((resolve) => setTimeout(resolve, wait))
+    // sooner than any check against the dummy: such a refusal is held to one of the dummy's recent
+    // check times, drawn at random — the unknown user's distribution, not just its average.
+    const took = performance.now() - started
+    if (took < Math.min(...dummy.times)) await holdUntil(started, heldTime(dummy))
     return { user: undefined }
   }
   if (o.updatePasswordHash && passwords.needsRehash(hash, o.passwordOptions))
@@ -70,12 +72,27 @@ export async function checkPassword(
   return { user: found }
 }
 
-/** Runs a check against the dummy hash, folding its time into the dummy's cost (a moving average). */
-async function timed<T>(dummy: Dummy, check: () => Promise<T>): Promise<T> {
-  const started = performance.now()
-  const result = await check()
-  dummy.cost = 0.8 * dummy.cost + 0.2 * (performance.now() - started)
-  return result
+const DUMMY_TIMES = 32
+
+/** One of the dummy's recent check times, at random: the time a refusal is held to. */
+function heldTime(dummy: Dummy): number {
+  return dummy.times[Math.floor(Math.random() * dummy.times.length)] ?? 0
+}
+
+/** Keeps the time of a check against the dummy hash (the oldest one goes). */
+function remember(dummy: Dummy, ms: number): void {
+  dummy.times[dummy.next] = ms
+  dummy.next = (dummy.next + 1) % DUMMY_TIMES
+}
+
+/**
+ * Waits until `ms` have passed since `started`. Timers take whole milliseconds (a fraction is cut
+ * off) and fire by a loop clock read at the start of its turn, so wait in whole rounded-up
+ * milliseconds until the time has really passed — a refusal must not answer sooner.
+ */
+async function holdUntil(started: number, ms: number): Promise<void> {
+  for (let left = ms - (performance.now() - started); left > 0; left = ms - (performance.now() - started))
+    await new Promise((resolve) => setTimeout(resolve, Math.ceil(left)))
 }
 
 /**
@@ -88,10 +105,12 @@ export function warmDummy(route: RouteContext): Promise<Dummy> | undefined {
   memory.dummy ??= (async () => {
     const passwords = await loadPasswords()
     const hash = await passwords.hashPassword(`dummy-${randomId()}`, route.options.passwordOptions)
-    const dummy: Dummy = { hash, cost: 0 }
-    const started = performance.now()
-    await passwords.verifyPassword(hash, 'warm-up')
-    dummy.cost = performance.now() - started
+    const dummy: Dummy = { hash, times: [], next: 0 }
+    for (let i = 0; i < 3; i++) {
+      const started = performance.now()
+      await passwords.verifyPassword(hash, 'warm-up')
+      remember(dummy, performance.now() - started)
+    }
     return dummy
   })()
   // A failure surfaces where the dummy is awaited (a login), never as an unhandled rejection.
