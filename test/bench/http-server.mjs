@@ -1,6 +1,8 @@
 // One server for the HTTP benchmark: `node http-server.mjs <framework> <mode> <port> [redisUrl]`.
 //   framework: express | fastify | hono
 //   mode: open (unprotected) | open-mw (unprotected behind a no-op middleware / async preHandler) |
+//         open-user (a no-op that puts a fixed context on the request, as every auth middleware
+//         must: Express req.auth/req.user, Fastify decorated request.auth/user, Hono c.set) |
 //         tokenward (memory store) | tokenward-redis (verdict cache on, the default) |
 //         tokenward-redis-nocache (cache: false) | tokenward-redis-protect (Hono only: protect()
 //         with the Redis store) | tokenward-protect (Hono only: protect()
@@ -12,6 +14,15 @@ import { createAuth, memoryStore } from '../../dist/index.js'
 import { SECRET } from './lib.mjs'
 
 const [framework, mode, portArg, redisUrl] = process.argv.slice(2)
+// What an authentication middleware hands the route, fixed: the `open-user` floor.
+const CONTEXT = {
+  token: '',
+  claims: { sub: 'u1' },
+  user: { sub: 'u1' },
+  roles: [],
+  scopes: [],
+  source: 'header',
+}
 const port = Number(portArg)
 
 async function tokenwardAuth() {
@@ -48,6 +59,13 @@ async function express() {
   } else if (mode === 'open-mw') {
     const noop = (_req, _res, next) => next()
     app.get('/protected', noop, (_req, res) => res.json({ ok: true, sub: 'anonymous' }))
+  } else if (mode === 'open-user') {
+    const putUser = (req, _res, next) => {
+      req.auth = CONTEXT
+      req.user = CONTEXT.user
+      next()
+    }
+    app.get('/protected', putUser, (req, res) => res.json({ ok: true, sub: req.auth.claims.sub }))
   } else if (mode === 'peer') {
     const { expressjwt } = await import('express-jwt')
     // express-jwt's README form: the secret as a string.
@@ -72,6 +90,17 @@ async function fastify() {
   } else if (mode === 'open-mw') {
     const noop = async () => {}
     app.get('/protected', { preHandler: noop }, async () => ({ ok: true, sub: 'anonymous' }))
+  } else if (mode === 'open-user') {
+    app.decorateRequest('auth', null)
+    app.decorateRequest('user', null)
+    const putUser = async (request) => {
+      request.auth = CONTEXT
+      request.user = CONTEXT.user
+    }
+    app.get('/protected', { preHandler: putUser }, async (request) => ({
+      ok: true,
+      sub: request.auth.claims.sub,
+    }))
   } else if (mode === 'peer') {
     const { default: jwt } = await import('@fastify/jwt')
     await app.register(jwt, { secret: SECRET })
@@ -104,6 +133,13 @@ async function hono() {
       await next()
     }
     app.get('/protected', noop, (c) => c.json({ ok: true, sub: 'anonymous' }))
+  } else if (mode === 'open-user') {
+    const putUser = async (c, next) => {
+      c.set('auth', CONTEXT)
+      c.set('user', CONTEXT.user)
+      await next()
+    }
+    app.get('/protected', putUser, (c) => c.json({ ok: true, sub: c.get('auth').claims.sub }))
   } else if (mode === 'peer') {
     const { jwt } = await import('hono/jwt')
     // tokenward access tokens carry typ "at+jwt" (RFC 9068); hono/jwt checks typ when told to.

@@ -13,7 +13,15 @@ import { freePort, median, QUICK, SECRET, spawnReady, startRedis, stop } from '.
 const ROUNDS = QUICK ? 1 : 5
 const SECONDS = QUICK ? 1 : 2
 const CONNECTIONS = 32
-const COMMON = ['open', 'open-mw', 'tokenward', 'tokenward-redis', 'tokenward-redis-nocache', 'peer']
+const COMMON = [
+  'open',
+  'open-mw',
+  'open-user',
+  'tokenward',
+  'tokenward-redis',
+  'tokenward-redis-nocache',
+  'peer',
+]
 const MODES = {
   express: COMMON,
   fastify: COMMON,
@@ -78,6 +86,9 @@ try {
         row[mode].mwRatio = median(s.rps.map((x, i) => x / servers['open-mw'].rps[i]))
         row[mode].mwCpuRatio = median(s.cpu.map((x, i) => servers['open-mw'].cpu[i] / x))
       }
+      // ... and against the no-op that puts a user on the request: what any auth middleware pays.
+      if (mode.startsWith('tokenward'))
+        row[mode].userRatio = median(s.rps.map((x, i) => x / servers['open-user'].rps[i]))
       await stop(s.child)
     }
     results.push(row)
