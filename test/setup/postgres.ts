@@ -4,7 +4,16 @@
 // (spawned with its uid and gid: the pid we hold is the postmaster's own). A cluster is initialised
 // once per process and copied for every further server (a copy takes ~0.1 s, initdb ~0.5 s).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { chownSync, cpSync, existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs'
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from './redis.js'
@@ -132,6 +141,9 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     )
   else {
     cpSync(templateDir(bin), dir, { recursive: true })
+    // PostgreSQL refuses a data directory open to others; cpSync keeps the template's 0700 on
+    // Node 20 and 24 but not on every Node 22 release (22.23 creates it 0755 under umask 022).
+    chmodSync(dir, 0o700)
     if (user) execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, dir])
   }
   const port = await freePort()
