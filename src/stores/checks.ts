@@ -15,6 +15,16 @@ export function checkSpend(spend: RefreshSpend): void {
     )
 }
 
+/**
+ * Whether a presentation at `spend.now` lies in the grace window of a generation first presented at
+ * `first` (both epoch ms, by the callers' clocks): within `graceSeconds` of it, EITHER side — the
+ * instances' clocks differ, and one a little behind the other still retries — and never when
+ * `graceSeconds` is 0.
+ */
+export function withinGrace(spend: RefreshSpend, first: number): boolean {
+  return Math.abs(spend.now - first) < spend.graceSeconds * 1000
+}
+
 /** `saveSession`'s `maxPerSubject`: absent, or a whole number of at least 1. */
 export function checkMaxPerSubject(cap: number | undefined): void {
   if (cap !== undefined && (!Number.isInteger(cap) || cap < 1))

@@ -123,7 +123,11 @@ export interface RefreshSpend {
    * it, like every other time tokenward gives the store, so instances and stores agree.
    */
   now: number
-  /** Seconds after the FIRST presentation of a generation during which presenting it again is a retry (0: never). */
+  /**
+   * Seconds around the FIRST presentation of a generation during which presenting it again is a
+   * retry (0: never). Either side: a presentation whose `now` is before the first one's (another
+   * instance's clock, a little behind) is a retry only within `graceSeconds` of it too.
+   */
   graceSeconds: number
   /** How many retries a generation allows within its grace window. */
   graceRetries: number
@@ -214,8 +218,9 @@ export interface TokenStore {
    *
    * - none yet, or `generation` above the highest spent one: spend it (state = `generation`, first
    *   presented now, once) → `rotate`;
-   * - `generation` equal to the highest spent one, first presented less than `graceSeconds` ago,
-   *   presented at most `graceRetries` times since: count it → `retry`;
+   * - `generation` equal to the highest spent one, first presented less than `graceSeconds` away
+   *   from `now` (either side; never when `graceSeconds` is 0), presented at most `graceRetries`
+   *   times since: count it → `retry`;
    * - anything else → `reused` (nothing changes: the caller revokes the family).
    *
    * Atomic like `consume`: of 50 concurrent presentations of one unspent generation exactly one

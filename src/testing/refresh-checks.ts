@@ -162,14 +162,31 @@ function addGraceChecks(kit: CheckKit): void {
   )
   partCheck('spendRefresh: graceSeconds 0 never retries', ['spendRefresh'], async (store) => {
     const [subject, family] = [unique('user'), unique('fid')]
-    const at = (g: number) => spend(subject, family, g, { graceSeconds: 0, graceRetries: 2 })
-    expect(await verdicts(store, [at(0), at(0), at(1), at(1)])).toEqual([
+    const t = ms()
+    // The second presentation of each is timed 5 ms BEFORE the first (another instance's clock,
+    // or a call that waited for its connection): still no retry.
+    const at = (g: number, offset = 0) =>
+      spend(subject, family, g, { graceSeconds: 0, graceRetries: 2, now: t + offset })
+    expect(await verdicts(store, [at(0), at(0, -5), at(1), at(1, -5), at(1)])).toEqual([
       'rotate',
       'reused',
       'rotate',
+      'reused',
       'reused',
     ])
   })
+  partCheck(
+    'spendRefresh: a presentation timed before the first one retries only within graceSeconds of it',
+    ['spendRefresh'],
+    async (store) => {
+      const [subject, family] = [unique('user'), unique('fid')]
+      const t = ms()
+      const at = (offset: number) =>
+        spend(subject, family, 0, { graceSeconds: 2, graceRetries: 5, now: t + offset })
+      // An instance whose clock is 1.5 s behind still retries; one 2.5 s behind does not.
+      expect(await verdicts(store, [at(0), at(-1500), at(-2500)])).toEqual(['rotate', 'retry', 'reused'])
+    },
+  )
 }
 
 function addRevokedChecks(kit: CheckKit): void {

@@ -21,6 +21,7 @@ export type SketchFlaw =
   | 'spend rotates any other generation'
   | 'reused lowers the state'
   | 'grace runs from the last presentation'
+  | 'grace window is one-sided'
   | 'grace retries are unlimited'
   | 'touch whatever the verdict'
   | 'touch creates a record'
@@ -167,7 +168,9 @@ function decideSpend(
     verdict = 'rotate'
   } else if (
     g === state.generation &&
-    spend.now - state.first < spend.graceSeconds * 1000 &&
+    (has('grace window is one-sided')
+      ? spend.now - state.first < spend.graceSeconds * 1000
+      : Math.abs(spend.now - state.first) < spend.graceSeconds * 1000) &&
     (state.retries < spend.graceRetries || has('grace retries are unlimited'))
   ) {
     states.set(spend.family, {

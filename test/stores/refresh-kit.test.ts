@@ -16,6 +16,9 @@ const FIFTY_GRACE =
 const RETRIES =
   'spendRefresh: within graceSeconds, graceRetries retries of the latest generation, then reused'
 const FIRST = 'spendRefresh: the grace window runs from the FIRST presentation, by the clock of spend.now'
+const ZERO = 'spendRefresh: graceSeconds 0 never retries'
+const BEFORE =
+  'spendRefresh: a presentation timed before the first one retries only within graceSeconds of it'
 const REVOKED = 'spendRefresh: a revoked token id or family is revoked, and nothing is written'
 const CUTOFF =
   "spendRefresh: the subject's cutoff at or after issuedAt is revoked (nothing written); another subject's is not"
@@ -39,7 +42,10 @@ describe('runTokenStoreConformance, spendRefresh section (the kit itself)', () =
     ['spend ignores the cutoff', [CUTOFF]],
     ['spend rotates any other generation', [ROTATES, REUSED_NOTHING, RETRIES, GENERATION, NEVER_SHORTENED]],
     ['reused lowers the state', [ROTATES, RETRIES, GENERATION, NEVER_SHORTENED]],
-    ['grace runs from the last presentation', [FIRST]],
+    ['grace runs from the last presentation', [FIRST, BEFORE]],
+    // A window measured one way only: a presentation timed before the first (another instance's
+    // clock) was always "within" it — with reuseGrace 0, two concurrent refreshes both passed.
+    ['grace window is one-sided', [ZERO, BEFORE]],
     ['grace retries are unlimited', [REUSED_NOTHING, FIFTY_GRACE, RETRIES, TOUCH]],
     ['touch whatever the verdict', [TOUCH]],
     ['spentGeneration creates a state', [GENERATION]],

@@ -4,7 +4,7 @@
  * ONE entry of the security group per session, however often it rotates — a refresh loop of one
  * account does not grow the store.
  */
-import { checkSpend } from '../checks.js'
+import { checkSpend, withinGrace } from '../checks.js'
 import type { RefreshSpend, SpendVerdict, TokenStore } from '../types.js'
 import { liveEntry } from './bounds.js'
 import type { SecurityEntries } from './security.js'
@@ -40,7 +40,7 @@ export function memoryRefresh(
       verdict = 'rotate'
     } else if (
       generation === state.generation &&
-      spend.now - state.first < spend.graceSeconds * 1000 &&
+      withinGrace(spend, state.first) &&
       state.retries < spend.graceRetries
     ) {
       state.retries++

@@ -83,7 +83,7 @@ WHERE key = $1::text AND expires_at > $3::float8 RETURNING count`,
               THEN 0 ELSE f.retries + 1 END,
     expires_at = greatest(f.expires_at, EXCLUDED.expires_at)
   WHERE f.expires_at <= EXCLUDED.first_at OR EXCLUDED.generation > f.generation
-     OR (EXCLUDED.generation = f.generation AND EXCLUDED.first_at - f.first_at < $8::float8
+     OR (EXCLUDED.generation = f.generation AND abs(EXCLUDED.first_at - f.first_at) < $8::float8
          AND f.retries < $9::int)
   RETURNING f.retries
 ), touch AS (

@@ -213,7 +213,7 @@ if state then
   if not sg then return redis.error_reply('tokenward: unreadable refresh-family state') end
   if g > tonumber(sg) then
     verdict = 'rotate'
-  elseif g == tonumber(sg) and now - tonumber(sf) < tonumber(ARGV[5]) and tonumber(sc) < tonumber(ARGV[6]) then
+  elseif g == tonumber(sg) and math.abs(now - tonumber(sf)) < tonumber(ARGV[5]) and tonumber(sc) < tonumber(ARGV[6]) then
     verdict, value = 'retry', sg .. ' ' .. sf .. ' ' .. (tonumber(sc) + 1)
   else
     return 'reused'
