@@ -1,12 +1,14 @@
 // The session invariants, checked by the model of sessions.model.ts on two instances sharing one
-// store: the memory store (store calls interleaved by fast-check's scheduler) and a real Redis
-// (each instance its own client and verdict cache). A short seeded run is part of `npm test`;
+// store: the memory store (store calls interleaved by fast-check's scheduler), a real Redis and a
+// real PostgreSQL (each instance its own client and verdict cache; PostgreSQL: one on a pg Pool,
+// one on postgres.js). A short seeded run is part of `npm test`;
 // `npm run test:model` runs long (TOKENWARD_MODEL_RUNS, TOKENWARD_MODEL_SEED).
 import fc from 'fast-check'
 import { createClient } from 'redis'
 import { describe, inject, it } from 'vitest'
 import { memoryStore } from '../../src/index.js'
 import { redisStore } from '../../src/stores/redis/index.js'
+import { Cleanup, clientOf, migrated, schemaName, storeOf } from '../stores/postgres-helpers.js'
 import {
   commandArbitraries,
   initialModel,
@@ -89,6 +91,43 @@ describe('session invariants S1–S5 hold under any mix of features (model-based
           }
         }),
         params(8),
+      )
+    },
+  )
+
+  const postgresUrl = inject('postgresUrl')
+  it.skipIf(!postgresUrl)(
+    'on two instances sharing a real PostgreSQL (one on pg, one on postgres.js; each its own verdict cache)',
+    { timeout: long ? 3_600_000 : 120_000 },
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(commands, async (cmds) => {
+          const clock = { now: Date.now() }
+          const cleanup = new Cleanup()
+          // A schema of its own per run: every run starts from an empty store.
+          const schema = schemaName('model')
+          await migrated(postgresUrl!, schema)
+          const now = () => clock.now
+          const A = schedulableStore(storeOf(clientOf('pg', postgresUrl!, cleanup), schema, cleanup, { now }))
+          const B = schedulableStore(
+            storeOf(clientOf('postgres.js', postgresUrl!, cleanup), schema, cleanup, { now }),
+          )
+          const real: Real = {
+            ...instances({ A: A.store, B: B.store }, clock),
+            clock,
+            propagationMs: 250,
+            schedule: (sched) => {
+              A.set(sched)
+              B.set(sched)
+            },
+          }
+          try {
+            await fc.asyncModelRun(() => ({ model: initialModel(clock.now, skip) as Model, real }), cmds)
+          } finally {
+            await cleanup.run()
+          }
+        }),
+        params(6),
       )
     },
   )
