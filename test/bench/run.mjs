@@ -529,7 +529,7 @@ p(
   '',
 )
 p(
-  `Redis SLOWLOG during the attack (commands over 100 µs, read and reset every second): the slowest took **${ms(rr.slowlog.micros / 1000)}** (\`${rr.slowlog.command}\`); ${rr.slowlog.overOneMs} took over 1 ms. SLOWLOG times a command from start to end, so on a busy machine a descheduled redis-server shows as a slow command.`,
+  `Redis SLOWLOG during the attack (commands over 100 µs, read and reset every second): the slowest took **${ms(rr.slowlog.micros / 1000)}** (\`${rr.slowlog.command}\`); ${rr.slowlog.overOneMs} took over 1 ms. SLOWLOG times a command from start to end, so on a busy machine a descheduled redis-server shows as a slow command; ${rr.slowlog.prioritized ? 'redis-server ran at nice -10, ahead of the other processes on the two shared cores, as a Redis with cores of its own would' : 'redis-server shared the cores at the same priority as the other processes (raising it needs root)'}. The work per command, from \`INFO commandstats\` over the attack (mean time per call, commands called at least 100 times): the costliest was \`${rr.slowlog.costliest.command}\` at **${rr.slowlog.costliest.microsPerCall.toFixed(1)} µs** a call (${rr.slowlog.costliest.calls} calls) — no command's work grows with what one client or one account has stored.`,
   '',
 )
 
