@@ -47,14 +47,24 @@ function touchFor(core: AuthCore, at: number) {
   return { lastUsedAt: at, expiresAt: expiryOf(core, at, Math.max(accessTtl, refreshTtl)) }
 }
 
+/** Added to a place's presentation count by the presentation that spent it: "spent in this window". */
+const SPENT_HERE = 1_000_000
+/** How long a later presentation waits for its window's first one to spend the place, ms. */
+const FIRST_WAIT_MS = 1000
+
 /**
  * The spend, without a store of the one-call kind: the revocation check, the presentation count
- * (its window starts at the first presentation), the first-use mark — one mark per place. A
- * presentation counted FIRST may lose the first-use race to one counted second; it then sees its
- * own count of 1 and a spent mark, exactly as a presentation long after the window would — so it
- * reads the count again: a concurrent first presentation has raised it. A retry is refused once the
- * NEXT place has been presented (its count lives for the window too): the chain has moved on, as
- * `spendRefresh` decides from the family's highest spent place.
+ * (its window starts at the first presentation), the first-use mark — one mark per place. The
+ * FIRST presentation of a window alone may spend the place: it rotates when the place was unspent,
+ * and is reuse when it was spent before — by then the window's other presentations can no longer
+ * tell a concurrent first presentation from a replay of a long-spent place. So the first, having
+ * spent it, adds {@link SPENT_HERE} to the count, and a later presentation is a retry only once it
+ * sees that mark (it waits for it a moment): two parallel replays of a place spent long ago both
+ * end as reuse. A retry is refused once the NEXT place has been presented (its count lives for the
+ * window too): the chain has moved on, as `spendRefresh` decides from the family's highest spent
+ * place. A first presentation whose consume failed marks too (its answer may be what was lost),
+ * and a retry spends the place before it mints. The first-use mark lives as long as the token
+ * verifies (`exp` + the clock tolerance).
  */
 async function composedSpend(
   core: AuthCore,
@@ -68,19 +78,51 @@ async function composedSpend(
   const pending = checkRevoked(core, claims, '', 'refresh')
   if (pending !== undefined) await pending
   const grace = settings.reuseGrace
-  if (grace <= 0) return (await storeCall(() => store.consume(place, exp, sub))) ? 'rotate' : 'reused'
+  const markUntil = exp + settings.tolerance
+  if (grace <= 0) return (await storeCall(() => store.consume(place, markUntil, sub))) ? 'rotate' : 'reused'
   const key = `refresh:${place}`
+  const count = await storeCall(() => store.hit(key, grace, 1))
+  const rank = count % SPENT_HERE
   // The presentations' ranks (1, 2, 3 …) decide, as one atomic step would: at most 1 + retries pass.
-  const rank = await storeCall(() => store.hit(key, grace, 1))
-  const first = await storeCall(() => store.consume(place, exp, sub))
   if (rank > 1 + GRACE_RETRIES) return 'reused'
-  if (first) return 'rotate'
-  // Counted first but spent by another: a concurrent presentation (the count has moved on) is a
-  // retry; a count of 1 that stays 1 is a place spent before this window began.
-  if (rank === 1 && (await storeCall(() => store.hit(key, grace, 0))) < 2) return 'reused'
+  const mark = () => storeCall(() => store.hit(key, grace, SPENT_HERE))
+  if (rank === 1) {
+    let first: boolean
+    try {
+      first = await storeCall(() => store.consume(place, markUntil, sub))
+    } catch (err) {
+      // A consume whose answer was lost may still have spent the place: mark it, so the client's
+      // retry is a retry (best effort: the answer is this failure either way).
+      await mark().catch(() => {})
+      throw err
+    }
+    if (!first) return 'reused'
+    await mark()
+    return 'rotate'
+  }
+  if (!(await spentInWindow(core, key, grace, count))) return 'reused'
+  // Spent for sure before the retry mints: a first consume that failed without running leaves no
+  // unspent place behind for a later presentation to rotate.
+  await storeCall(() => store.consume(place, markUntil, sub))
   const nextKey = `refresh:${next}`
   if (next !== undefined && (await storeCall(() => store.hit(nextKey, grace, 0))) > 0) return 'reused'
   return 'retry'
+}
+
+/**
+ * Whether the first presentation of this window spent the place: its mark is in `count`, or
+ * arrives within {@link FIRST_WAIT_MS} (read again after 5, 10, 20 … ms). No mark: the first found
+ * the place spent before (it revokes the family) or failed — either way no retry.
+ */
+async function spentInWindow(core: AuthCore, key: string, grace: number, count: number): Promise<boolean> {
+  const deadline = performance.now() + FIRST_WAIT_MS
+  for (let c = count, pause = 5; c < SPENT_HERE; pause *= 2) {
+    const left = deadline - performance.now()
+    if (left <= 0) return false
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)))
+    c = await storeCall(() => core.store.hit(key, grace, 0))
+  }
+  return true
 }
 
 /** One presentation of a verified refresh token: `rotate`, `retry`, `reused` or `revoked` (S1, S2). */
@@ -99,7 +141,8 @@ async function spend(core: AuthCore, claims: RefreshClaims, at: number): Promise
       subject: claims.sub,
       ids,
       issuedAt: issueInstant(claims.iat, claims.jti),
-      expiresAt: Math.floor(at) + settings.refreshTtl,
+      // The state outlives every token it spends, as long as each verifies (exp + tolerance).
+      expiresAt: Math.floor(at) + settings.refreshTtl + settings.tolerance,
       now: core.now(),
       graceSeconds: settings.reuseGrace,
       graceRetries: GRACE_RETRIES,

@@ -90,6 +90,75 @@ describe('refresh: rotation and reuse detection', () => {
     },
   )
 
+  // The composed spend (a store without spendRefresh, or a token from before places existed):
+  // parallel replays of a place spent long ago could each see the other's count as "a concurrent
+  // first presentation" and both pass as retries — a thief's second chain, with nothing revoked.
+  it.each([2, 3, 8])(
+    'a store without spendRefresh: %i parallel replays of a place spent long ago are all reuse, and the session dies',
+    async (n) => {
+      const c = clock()
+      const inner = memoryStore({ now: c.now })
+      const store: TokenStore = { ...inner, spendRefresh: undefined, spentGeneration: undefined }
+      const auth = createAuth({ secret: SECRET, store, now: c.now })
+      const stolen = await auth.issueTokens({ sub: 'u1' })
+      const next = await auth.refresh(stolen.refreshToken)
+      c.advance(60) // well past reuseGrace (10 s): the stolen token's window is over
+      const results = await Promise.allSettled(
+        Array.from({ length: n }, () => auth.refresh(stolen.refreshToken)),
+      )
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(0)
+      expect(await codeOf(auth.refresh(next.refreshToken))).toBe('token_revoked')
+      expect(await codeOf(auth.verifyAccessToken(next.accessToken))).toBe('token_revoked')
+    },
+  )
+
+  it('a store without spendRefresh: parallel refreshes of a fresh token still give one rotation and at most two retries, all of one next place', async () => {
+    const inner = memoryStore()
+    const store: TokenStore = { ...inner, spendRefresh: undefined, spentGeneration: undefined }
+    const auth = createAuth({ secret: SECRET, store })
+    const pair = await auth.issueTokens({ sub: 'u1' })
+    const results = await Promise.allSettled(Array.from({ length: 3 }, () => auth.refresh(pair.refreshToken)))
+    const won = results.filter(
+      (r): r is PromiseFulfilledResult<Awaited<ReturnType<typeof auth.refresh>>> => r.status === 'fulfilled',
+    )
+    expect(won).toHaveLength(3)
+    const places = won.map(
+      (w) => JSON.parse(atob(w.value.refreshToken.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))).gen,
+    )
+    expect(new Set(places)).toEqual(new Set([1]))
+    for (const w of won) expect((await auth.verifyAccessToken(w.value.accessToken)).sub).toBe('u1')
+  })
+
+  // A spent token verifies until exp + clockTolerance: its spent state must last as long, or a
+  // token refreshed a moment after it was issued becomes spendable again in its last seconds.
+  it.each([
+    ['a store that spends in one step (spendRefresh)', false],
+    ['a store without spendRefresh (consume and hit)', true],
+  ] as const)(
+    '%s: a spent token presented after exp but within clockTolerance is reuse, not a new rotation',
+    async (_, composed) => {
+      const c = clock()
+      const inner = memoryStore({ now: c.now })
+      const store: TokenStore = composed
+        ? { ...inner, spendRefresh: undefined, spentGeneration: undefined }
+        : inner
+      const auth = createAuth({
+        secret: SECRET,
+        store,
+        now: c.now,
+        refreshTokenTtl: '1h',
+        accessTokenTtl: '1h',
+        clockTolerance: '30s',
+      })
+      const stolen = await auth.issueTokens({ sub: 'u1' })
+      c.advance(1)
+      const next = await auth.refresh(stolen.refreshToken) // refreshed a second after login
+      c.advance(3600 + 10) // past the stolen token's exp, within its tolerance; the new pair idle
+      expect(await codeOf(auth.refresh(stolen.refreshToken))).toBe('refresh_token_reused')
+      expect(await codeOf(auth.refresh(next.refreshToken))).toBe('token_revoked')
+    },
+  )
+
   it('re-reads the user before spending: a brief resolveUser failure leaves the token unspent (even with reuseGrace 0)', async () => {
     let down = true
     const events: AuthEvent[] = []
