@@ -20,9 +20,10 @@ export function proofKeyOf(
   route: RouteContext,
   request: AuthRouteRequest,
   accessToken?: string,
+  jkt?: string,
 ): Promise<string | undefined> {
   const proof = { proof: getHeader(request.headers, HEADER_DPOP), method: request.method, url: request.url }
-  return proofKey(route.core, proof, { accessToken })
+  return proofKey(route.core, proof, { accessToken, jkt })
 }
 
 /**

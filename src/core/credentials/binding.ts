@@ -1,13 +1,15 @@
 /**
  * Session invariant S3 (docs/security.md): a token bound to a confidential client or to a key is
- * honoured only with that binding. This is the one place that rule is decided; every route that
- * accepts a token (refresh, token, logout, revoke, introspect, me, sessions, reauthenticate)
- * reaches it, through the operation it calls.
+ * honoured only with that binding. This is the one place that rule is decided for the routes that
+ * manage tokens (refresh, token, logout, revoke, reauthenticate), through the operation each calls;
+ * resource use (me, sessions, the app's routes) checks a key binding in `authenticate`.
  *
  * - Bound to a key: the token's `cnf.jkt` (RFC 9449 §6). Only a DPoP proof of that key will do.
  * - Bound to a client: the token's `client_id` names a CONFIDENTIAL client (one with a secret in
- *   `clients`): only that client's authentication will do (RFC 6749 §6, RFC 7009 §2.1). A token of
- *   a public client is not sender-constrained: naming the client proves nothing, so it is not asked.
+ *   `clients`): only that client's authentication will do where tokens are managed (RFC 6749 §6,
+ *   RFC 7009 §2.1); at a resource it is a bearer token (RFC 6750). A token of a public client is not
+ *   sender-constrained: naming the client proves nothing, so it is not asked. Introspection is
+ *   open to every confidential client (a resource server introspects others' tokens).
  * - A request that authenticates as a client may use only that client's tokens (RFC 6749 §6).
  */
 import { AuthError } from '../errors.js'

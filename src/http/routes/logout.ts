@@ -44,14 +44,15 @@ export async function logoutRoute(
   const client = await authenticateClient(route, request, fields, { required: false })
   // One proof per request, checked only when a token is bound, after that token's signature.
   let proof: Promise<string | undefined> | undefined
-  const keyOf = () => {
-    proof ??= proofKeyOf(route, request, access?.dpop ? access.token : undefined)
+  const keyOf = (bound: string) => {
+    // Of the bound key, or refused before its jti is recorded: a thief's own key stores nothing.
+    proof ??= proofKeyOf(route, request, access?.dpop ? access.token : undefined, bound)
     return proof
   }
   const presented = (scheme: 'access' | 'refresh') => async (binding: Binding) => {
     // RFC 9449 §7.2: a bound access token sent as a bearer token is refused, whatever else comes.
     if (scheme === 'access' && binding.key !== undefined && !access?.dpop) refuseBound(core, { cnf: binding })
-    return { client, jkt: binding.key === undefined ? undefined : await keyOf() }
+    return { client, jkt: binding.key === undefined ? undefined : await keyOf(binding.key) }
   }
   const tokens: ['access' | 'refresh', string][] = []
   if (access) tokens.push(['access', access.token])
@@ -60,7 +61,10 @@ export async function logoutRoute(
   let firstError: unknown
   for (const [scheme, token] of tokens) {
     try {
-      ended ??= (await revoke(core, token, { session: true, prove: presented(scheme) }))?.sub
+      // Each token presented is revoked (an access token of another session, or of none, must not
+      // leave the refresh token's session alive).
+      const sub = (await revoke(core, token, { session: true, prove: presented(scheme) }))?.sub
+      ended ??= sub
     } catch (err) {
       // A store outage fails the logout (503): the client must know its session may live on.
       if (!isAuthError(err) || err.code === 'store_unavailable') throw err

@@ -30,6 +30,10 @@ export async function reauthenticateRoute(
   const ctx = await auth.authenticate(authenticateInputOf(request, settings.cookies), {
     cookies: settings.cookies ?? false,
   })
+  // A token of no session here (a third-party token under verifyProfile 'jwt'): nothing to step up.
+  const fid = (ctx.claims as { fid?: unknown }).fid
+  if (typeof fid !== 'string' || fid.length === 0)
+    throw new AuthError('token_invalid', 'step-up needs an access token of a session issued here')
   const { username, password } = passwordCredentialsOf(fields)
   const refreshToken = refreshTokenOf(request, fields, settings.cookies)
   const client = await authenticateClient(route, request, fields, { required: false })

@@ -32,7 +32,8 @@ export async function revokeRoute(
     await revoke(core, token, {
       prove: async (binding) => ({
         client,
-        jkt: binding.key === undefined ? undefined : await proofKeyOf(route, request),
+        // The proof must be of the bound key before its jti is recorded: a thief's own key stores nothing.
+        jkt: binding.key === undefined ? undefined : await proofKeyOf(route, request, undefined, binding.key),
       }),
     })
   } catch (err) {
