@@ -12,14 +12,15 @@ import {
   Cleanup,
   checkOf,
   clientOf,
+  heldComplete,
   KINDS,
   type Kind,
   migrated,
   schemaName,
-  startProxy,
   storeOf,
   until,
 } from './postgres-helpers.js'
+import { startProxy } from './tcp-proxy.js'
 
 const url = inject('postgresUrl')
 const SECRET = 'postgres-cache-secret-at-least-32-bytes!'
@@ -168,7 +169,7 @@ describe.skipIf(!url)('postgresStore verdict cache', () => {
       // The read runs to its end on the server before the revocation, and its answer is held back…
       pool.hold()
       const read = Promise.resolve(b.store.isRevoked(ids, cutoff))
-      await until(() => pool.heldComplete(), 'the read to run on the server')
+      await until(() => heldComplete(pool), 'the read to run on the server')
       // …while the revocation commits and its notification reaches B.
       const heard = b.stats().invalidations
       await a.store.revoke(ids[0], Date.now() / 1000 + 600)

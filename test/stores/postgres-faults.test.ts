@@ -10,16 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { AuthError, createAuth } from '../../src/index.js'
 import type { PostgresStoreOptions } from '../../src/stores/postgres/index.js'
 import { type PostgresServer, postgresBinDir, startPostgres } from '../setup/postgres.js'
-import {
-  adminOf,
-  Cleanup,
-  clientOf,
-  KINDS,
-  type Kind,
-  startProxy,
-  storeOf,
-  until,
-} from './postgres-helpers.js'
+import { adminOf, Cleanup, clientOf, KINDS, type Kind, storeOf, until } from './postgres-helpers.js'
+import { startProxy } from './tcp-proxy.js'
 
 const SECRET = 'postgres-faults-secret-at-least-32-bytes'
 const SCHEMA = 'tokenward'

@@ -5,6 +5,7 @@ import pg from 'pg'
 import postgres from 'postgres'
 import { postgresStore } from '../../src/stores/postgres/index.js'
 import type { PostgresStoreOptions, PostgresTokenStore } from '../../src/stores/postgres/types.js'
+import type { ProxiedConnection } from './tcp-proxy.js'
 
 export type Kind = 'pg' | 'postgres.js'
 export const KINDS: Kind[] = ['pg', 'postgres.js']
@@ -130,90 +131,11 @@ export function checkOf(token: string) {
   return [[claims.jti, claims.fid], { subject: claims.sub, issuedAt: claims.iat }] as const
 }
 
-/** One client connection through {@link startProxy}, in the order clients connected. */
-export interface ProxiedConnection {
-  /** Keep the server's replies from the client until {@link ProxiedConnection.release}. */
-  hold(): void
-  /** True once the held replies end with ReadyForQuery: the statement ran to its end on the server. */
-  heldComplete(): boolean
-  /** Deliver the held replies, and pass replies through again. */
-  release(): void
-  /** Drop every byte both ways from now on, without closing anything (a network partition). */
-  blackhole(): void
-}
-
-export interface TcpProxy {
-  url: string
-  connections: ProxiedConnection[]
-  /** From now on, connections made through the proxy pass nothing (a cancel request is lost). */
-  blackholeNew(): void
-  close(): Promise<void>
-}
-
 // ReadyForQuery, idle: 'Z', length 5, 'I' — the last message of every answered statement.
 const READY = Buffer.from([0x5a, 0, 0, 0, 5, 0x49])
 
-/** A TCP proxy on a free 127.0.0.1 port in front of the PostgreSQL at `url`. */
-export async function startProxy(url: string): Promise<TcpProxy> {
-  const { connect, createServer } = await import('node:net')
-  const target = new URL(url)
-  const sockets = new Set<import('node:net').Socket>()
-  const connections: ProxiedConnection[] = []
-  let dropNew = false
-  const server = createServer((client) => {
-    const upstream = connect(Number(target.port), target.hostname)
-    sockets.add(client)
-    sockets.add(upstream)
-    let held: Buffer[] | undefined
-    let dead = dropNew
-    client.on('data', (chunk) => {
-      if (!dead) upstream.write(chunk)
-    })
-    upstream.on('data', (chunk) => {
-      if (dead) return
-      if (held) held.push(chunk)
-      else client.write(chunk)
-    })
-    const end = () => {
-      client.destroy()
-      upstream.destroy()
-    }
-    for (const socket of [client, upstream]) {
-      socket.on('close', end)
-      socket.on('error', end)
-    }
-    connections.push({
-      hold() {
-        held ??= []
-      },
-      heldComplete() {
-        const all = Buffer.concat(held ?? [])
-        return all.length >= READY.length && all.subarray(all.length - READY.length).equals(READY)
-      },
-      release() {
-        const chunks = held ?? []
-        held = undefined
-        for (const chunk of chunks) client.write(chunk)
-      },
-      blackhole() {
-        dead = true
-      },
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  const proxied = new URL(url)
-  proxied.port = String(port)
-  return {
-    url: proxied.href,
-    connections,
-    blackholeNew() {
-      dropNew = true
-    },
-    close: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy()
-        server.close(() => resolve())
-      }),
-  }
+/** True once `connection`'s held replies end with ReadyForQuery: the statement ran to its end on the server. */
+export function heldComplete(connection: ProxiedConnection): boolean {
+  const all = connection.held()
+  return all.length >= READY.length && all.subarray(all.length - READY.length).equals(READY)
 }

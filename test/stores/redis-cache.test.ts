@@ -246,7 +246,7 @@ describe.skipIf(!redisServerBin())('redisStore verdict cache', () => {
     for (const kind of KINDS) {
       // B's client goes through a proxy that can hold its replies; its invalidation connection too,
       // but only the first connection (the client's own) is held.
-      const proxy = await startProxy(s.host, s.port)
+      const proxy = await startProxy(`redis://${s.host}:${s.port}`)
       cleanups.push(() => proxy.close())
       const prefix = unique('race')
       const b = instance(await clientOf(kind, proxy.url), prefix)
@@ -339,7 +339,7 @@ describe.skipIf(!redisServerBin())('redisStore verdict cache', () => {
   it('a silently dead invalidation connection (no close, nothing flows) stops the cache within heartbeat + timeoutMs', async () => {
     const s = await server()
     for (const kind of KINDS) {
-      const proxy = await startProxy(s.host, s.port)
+      const proxy = await startProxy(`redis://${s.host}:${s.port}`)
       cleanups.push(() => proxy.close())
       const prefix = unique('silent')
       const b = instance(await clientOf(kind, proxy.url), prefix, { timeoutMs: 200 })

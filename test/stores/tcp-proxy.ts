@@ -1,12 +1,15 @@
-// A TCP proxy in front of a real redis-server, for the verdict cache tests: it can hold the
-// replies of one connection (a read that left before a write but is answered after it) or make a
-// connection silently dead (a network partition: nothing flows, nothing closes).
+// A TCP proxy in front of a real redis-server or PostgreSQL, for the verdict cache and fault
+// tests: it can hold the replies of one connection (a read that left before a write but is
+// answered after it) or make a connection silently dead (a network partition: nothing flows,
+// nothing closes), and make every later connection dead from the start.
 import { connect, createServer, type Socket } from 'node:net'
 
 /** One client connection through the proxy, in the order clients connected. */
 export interface ProxiedConnection {
   /** Keep the server's replies from the client until {@link ProxiedConnection.release}. */
   hold(): void
+  /** The replies held so far, in one buffer. */
+  held(): Buffer
   /** Deliver the held replies, and pass replies through again. */
   release(): void
   /** Drop every byte both ways from now on, without closing anything. */
@@ -14,22 +17,27 @@ export interface ProxiedConnection {
 }
 
 export interface TcpProxy {
+  /** The target's URL with the proxy's port. */
   url: string
   port: number
   connections: ProxiedConnection[]
+  /** From now on, connections made through the proxy pass nothing (a cancel request is lost). */
+  blackholeNew(): void
   close(): Promise<void>
 }
 
-/** Starts a proxy on a free 127.0.0.1 port to `host:port`. */
-export async function startProxy(host: string, port: number): Promise<TcpProxy> {
+/** Starts a proxy on a free 127.0.0.1 port to the server at `url` (redis://…, postgres://…). */
+export async function startProxy(url: string): Promise<TcpProxy> {
+  const target = new URL(url)
   const sockets = new Set<Socket>()
   const connections: ProxiedConnection[] = []
+  let dropNew = false
   const server = createServer((client) => {
-    const upstream = connect(port, host)
+    const upstream = connect(Number(target.port), target.hostname)
     sockets.add(client)
     sockets.add(upstream)
     let held: Buffer[] | undefined
-    let dead = false
+    let dead = dropNew
     client.on('data', (chunk) => {
       if (!dead) upstream.write(chunk)
     })
@@ -50,6 +58,7 @@ export async function startProxy(host: string, port: number): Promise<TcpProxy> 
       hold() {
         held ??= []
       },
+      held: () => Buffer.concat(held ?? []),
       release() {
         const chunks = held ?? []
         held = undefined
@@ -62,10 +71,15 @@ export async function startProxy(host: string, port: number): Promise<TcpProxy> 
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port: own } = server.address() as { port: number }
+  const proxied = new URL(url)
+  proxied.port = String(own)
   return {
-    url: `redis://127.0.0.1:${own}`,
+    url: proxied.href,
     port: own,
     connections,
+    blackholeNew() {
+      dropNew = true
+    },
     close: () =>
       new Promise((resolve) => {
         for (const s of sockets) s.destroy()
