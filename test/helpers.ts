@@ -23,3 +23,14 @@ export function clock(start = Date.UTC(2026, 0, 1)) {
   let t = start
   return { now: () => t, advance: (s: number) => (t += s * 1000) }
 }
+
+/** The ids and cutoff the core checks for `token`, to ask the store directly. */
+export function checkOf(token: string) {
+  const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as {
+    jti: string
+    fid: string
+    sub: string
+    iat: number
+  }
+  return [[claims.jti, claims.fid], { subject: claims.sub, issuedAt: claims.iat }] as const
+}

@@ -7,10 +7,10 @@ import { createServer } from 'node:http'
 import { afterEach, describe, expect, inject, it } from 'vitest'
 import { AuthError, createAuth } from '../../src/index.js'
 import type { PostgresStoreOptions } from '../../src/stores/postgres/index.js'
+import { checkOf } from '../helpers.js'
 import {
   adminOf,
   Cleanup,
-  checkOf,
   clientOf,
   heldComplete,
   KINDS,

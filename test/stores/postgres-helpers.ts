@@ -120,17 +120,6 @@ export async function until(condition: () => boolean | Promise<boolean>, what: s
   }
 }
 
-/** The ids and cutoff the core checks for `token`, to ask the store directly. */
-export function checkOf(token: string) {
-  const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as {
-    jti: string
-    fid: string
-    sub: string
-    iat: number
-  }
-  return [[claims.jti, claims.fid], { subject: claims.sub, issuedAt: claims.iat }] as const
-}
-
 // ReadyForQuery, idle: 'Z', length 5, 'I' — the last message of every answered statement.
 const READY = Buffer.from([0x5a, 0, 0, 0, 5, 0x49])
 

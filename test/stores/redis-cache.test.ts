@@ -11,6 +11,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest'
 import { AuthError, createAuth } from '../../src/index.js'
 import { type RedisStoreOptions, redisStore } from '../../src/stores/redis/index.js'
 import type { TokenStore } from '../../src/stores/types.js'
+import { checkOf } from '../helpers.js'
 import { type RedisServer, redisServerBin, startRedis } from '../setup/redis.js'
 import { startProxy } from './tcp-proxy.js'
 
@@ -102,17 +103,6 @@ const outcome = (work: Promise<unknown>) =>
     () => 'ok',
     (err: unknown) => (err instanceof AuthError ? err.code : `thrown: ${String(err)}`),
   )
-
-/** The ids and cutoff the core checks for `token`, to ask the store directly. */
-function checkOf(token: string) {
-  const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as {
-    jti: string
-    fid: string
-    sub: string
-    iat: number
-  }
-  return [[claims.jti, claims.fid], { subject: claims.sub, issuedAt: claims.iat }] as const
-}
 
 /** Calls per command since the server started (INFO commandstats). */
 async function commandCalls(io: Redis): Promise<Record<string, number>> {
