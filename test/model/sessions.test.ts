@@ -6,7 +6,7 @@
 import fc from 'fast-check'
 import { createClient } from 'redis'
 import { describe, inject, it } from 'vitest'
-import { memoryStore } from '../../src/index.js'
+import { memoryStore, type TokenStore } from '../../src/index.js'
 import { redisStore } from '../../src/stores/redis/index.js'
 import { Cleanup, clientOf, migrated, schemaName, storeOf } from '../stores/postgres-helpers.js'
 import {
@@ -50,6 +50,32 @@ describe('session invariants S1–S5 hold under any mix of features (model-based
           schedule: set,
         }
         await fc.asyncModelRun(() => ({ model: initialModel(clock.now, skip) as Model, real }), cmds)
+      }),
+      params(30),
+    )
+  })
+
+  // A store without spendRefresh (a custom store on the kit's minimum): the core composes the
+  // spend from hit and consume (core/refresh.ts composedSpend), a path of its own to S1 and S2.
+  it('on two instances sharing a store without spendRefresh (the composed spend)', {
+    timeout: long ? 3_600_000 : 120_000,
+  }, async () => {
+    await fc.assert(
+      fc.asyncProperty(commands, async (cmds) => {
+        const clock = { now: Date.UTC(2026, 11, 6, 12) }
+        const inner = memoryStore({ now: () => clock.now })
+        const minimal: TokenStore = { ...inner, spendRefresh: undefined, spentGeneration: undefined }
+        const { store, set } = schedulableStore(minimal)
+        const real: Real = {
+          ...instances({ A: store, B: store }, clock),
+          clock,
+          propagationMs: 0,
+          schedule: set,
+        }
+        // Without spentGeneration a refresh token never introspects active (it cannot be told from
+        // a spent one): S1 and S2 are checked by what every refresh answers, not by introspection.
+        const model = initialModel(clock.now, new Set([...skip, 'introspection'])) as Model
+        await fc.asyncModelRun(() => ({ model, real }), cmds)
       }),
       params(30),
     )
