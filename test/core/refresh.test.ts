@@ -93,7 +93,7 @@ describe('refresh: rotation and reuse detection', () => {
   // The composed spend (a store without spendRefresh, or a token from before places existed):
   // parallel replays of a place spent long ago could each see the other's count as "a concurrent
   // first presentation" and both pass as retries — a thief's second chain, with nothing revoked.
-  it.each([2, 3, 8])(
+  it.each([2, 3, 8, 25])(
     'a store without spendRefresh: %i parallel replays of a place spent long ago are all reuse, and the session dies',
     async (n) => {
       const c = clock()
