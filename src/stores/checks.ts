@@ -6,13 +6,13 @@ import type { RefreshSpend } from './types.js'
 
 /** A refresh-token presentation with a generation that is not a whole number, or a time that is not finite, throws. */
 export function checkSpend(spend: RefreshSpend): void {
-  const { generation, now, expiresAt, graceSeconds, graceRetries } = spend
+  const { generation, now, issuedAt, expiresAt, graceSeconds, graceRetries } = spend
   if (!Number.isSafeInteger(generation) || generation < 0)
     throw new TypeError('tokenward: spendRefresh generation must be an integer of at least 0')
-  if (![now, expiresAt, graceSeconds, graceRetries].every(Number.isFinite))
-    throw new TypeError(
-      'tokenward: spendRefresh now, expiresAt, graceSeconds and graceRetries must be finite',
-    )
+  if (!Number.isSafeInteger(graceRetries) || graceRetries < 0)
+    throw new TypeError('tokenward: spendRefresh graceRetries must be an integer of at least 0')
+  if (![now, issuedAt, expiresAt, graceSeconds].every(Number.isFinite))
+    throw new TypeError('tokenward: spendRefresh now, issuedAt, expiresAt and graceSeconds must be finite')
 }
 
 /**

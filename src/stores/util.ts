@@ -4,6 +4,8 @@
  * runtime-neutral hash.
  */
 
+import { kindOf } from '../core/lib/kind.js'
+
 // Made on first use: nothing at a module's top level that a bundle could not drop.
 let decoder: TextDecoder | undefined
 
@@ -18,6 +20,23 @@ export function toText(value: unknown): string {
 /** An object or a function: something whose properties can be read. */
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return (typeof value === 'object' || typeof value === 'function') && value !== null
+}
+
+/**
+ * What was passed where a client belongs, for a store's error message: a string (a connection URL
+ * by mistake) is shown with its password masked — it goes to logs — anything else by its kind.
+ */
+export function notAClient(value: unknown, string: string): string {
+  if (typeof value !== 'string') return kindOf(value)
+  let shown = 'a string'
+  try {
+    const url = new URL(value)
+    if (url.password) url.password = '***'
+    shown = `the string '${url.href}'`
+  } catch {
+    // Not a URL: its content is not shown at all.
+  }
+  return `${shown} (${string})`
 }
 
 /** Lets a timer run without keeping the process alive (where the runtime has `unref`). */

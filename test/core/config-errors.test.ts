@@ -164,6 +164,10 @@ describe('redisStore: the error says what client to pass, and how', () => {
     expect(() => redisStore({ client: 'redis://127.0.0.1:6379' } as never)).toThrow(
       "got the string 'redis://127.0.0.1:6379' (a URL is not a client)",
     )
+    // The message goes to logs: a URL's password is never in it.
+    expect(() => redisStore({ client: 'redis://:hunter2@cache:6379' } as never)).toThrow(
+      "got the string 'redis://:***@cache:6379' (a URL is not a client)",
+    )
   })
 
   it('the client itself instead of { client }', () => {

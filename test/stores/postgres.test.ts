@@ -75,6 +75,10 @@ describe.skipIf(!url)('postgresStore', () => {
     it('says what to pass when the client is missing or wrong', () => {
       expect(() => postgresStore(undefined as never)).toThrow(/postgresStore needs options/)
       expect(() => postgresStore({ client: url } as never)).toThrow(/a connection string is not a client/)
+      // The message goes to logs: a connection string's password is never in it.
+      expect(() => postgresStore({ client: 'postgres://app:hunter2@db:5432/app' } as never)).toThrow(
+        "got the string 'postgres://app:***@db:5432/app' (a connection string is not a client)",
+      )
       expect(() => postgresStore({ client: {} } as never)).toThrow(
         /must be a pg Pool or a postgres.js client/,
       )

@@ -4,7 +4,7 @@
  * every time the store is given.
  */
 import { checkNames, functionOption, integerOption } from '../../core/options/validate.js'
-import { isRecord } from '../util.js'
+import { isRecord, notAClient } from '../util.js'
 import { type CacheChoice, cacheOption } from '../verdict-cache/index.js'
 import type { Driver } from './driver.js'
 import { pgPool } from './driver-pg.js'
@@ -83,10 +83,9 @@ export function driverOf(options: PostgresStoreOptions, timeoutMs: number): Driv
     return pgPool(client as unknown as PgPoolLike, timeoutMs)
   }
   throw new TypeError(
-    `tokenward: postgresStore \`client\` must be a pg Pool or a postgres.js client, got ${
-      typeof client === 'string'
-        ? `the string '${client}' (a connection string is not a client)`
-        : String(client)
-    } — ${MAKE_CLIENT}`,
+    `tokenward: postgresStore \`client\` must be a pg Pool or a postgres.js client, got ${notAClient(
+      client,
+      'a connection string is not a client',
+    )} — ${MAKE_CLIENT}`,
   )
 }

@@ -3,6 +3,7 @@
  * current, with a missing schema explained, and with the sweep of expired rows started by the first
  * statement (never at construction: no timers before first use).
  */
+import { isRecord, unref } from '../util.js'
 import type { Driver } from './driver.js'
 import { SCHEMA_VERSION, schemaSql } from './schema.js'
 import type { Statements } from './statements.js'
@@ -37,7 +38,7 @@ export const unexpected = (what: string, value: unknown) =>
 /** A missing schema says what to do; anything else passes as it is (the core answers 503). */
 function explainer(schema: string) {
   return (err: unknown): Error => {
-    const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined
+    const code = isRecord(err) ? err.code : undefined
     if (typeof code === 'string' && MISSING.has(code))
       return new Error(
         `tokenward: the PostgreSQL schema "${schema}" is missing or incomplete (${(err as Error).message}) — ` +
@@ -118,7 +119,7 @@ export function storeRunner(deps: {
     sweeper = setInterval(() => {
       if (check.done()) sweep().catch(() => {}) // A failed round is retried at the next tick.
     }, sweepIntervalMs)
-    if (typeof sweeper === 'object' && 'unref' in sweeper) sweeper.unref()
+    unref(sweeper)
   }
 
   return {

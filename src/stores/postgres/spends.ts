@@ -3,6 +3,7 @@
  * `spendRefresh` / `spentGeneration` (one refresh presentation in one statement) — each one
  * statement whose row lock makes concurrent calls queue, so each gets its own answer.
  */
+import { checkSpend } from '../checks.js'
 import type { SpendVerdict, TokenStore } from '../types.js'
 import { finite } from './options.js'
 import { type Runner, unexpected } from './runner.js'
@@ -46,21 +47,17 @@ export function postgresSpends({
       return count
     },
     async spendRefresh(spend): Promise<SpendVerdict> {
-      for (const name of ['generation', 'graceRetries'] as const)
-        if (!Number.isInteger(spend[name]) || spend[name] < 0)
-          throw new TypeError(
-            `tokenward: spendRefresh ${name} must be a whole number ≥ 0, got ${spend[name]}`,
-          )
+      checkSpend(spend)
       const touch = spend.touch
       const rows = await run(sql.spendRefresh, [
         spend.ids,
         spend.subject,
         spend.family,
         spend.generation,
-        finite(spend.now, 'now') / 1000, // the caller's clock: instances and stores agree on the grace window
-        finite(spend.issuedAt, 'issuedAt'),
-        finite(spend.expiresAt, 'expiresAt'),
-        finite(spend.graceSeconds, 'graceSeconds'),
+        spend.now / 1000, // the caller's clock: instances and stores agree on the grace window
+        spend.issuedAt,
+        spend.expiresAt,
+        spend.graceSeconds,
         spend.graceRetries,
         touch === undefined ? null : finite(touch.lastUsedAt, 'lastUsedAt'),
         touch === undefined ? null : finite(touch.expiresAt, 'expiresAt'),

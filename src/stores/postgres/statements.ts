@@ -144,8 +144,6 @@ export function statements(s: string) {
     version: `SELECT max(version) FROM ${s}.schema_version`,
     /** One sweep round: $1 now, $2 batch. Row: [deleted, more 0|1]. */
     sweep: `SELECT deleted, more::int FROM ${s}.sweep($1::float8, $2::int)`,
-    /** A notification on the channel (probes and heartbeats of the verdict cache). */
-    notify: 'SELECT pg_notify($1::text, $2::text)',
   }
 }
 

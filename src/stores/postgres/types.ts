@@ -82,9 +82,11 @@ export interface PostgresStoreOptions {
    */
   schema?: string
   /**
-   * Longest wait for one call, ms (default 1000), the first call's schema check included: the call
-   * then rejects (the request fails with 503) and the statement is cancelled on the server. Each
-   * call is one atomic statement, so one that commits after all leaves nothing half-done.
+   * Longest wait for one statement, ms (default 1000): the call then rejects (the request fails
+   * with 503) and the statement is cancelled on the server. The store's first call runs the schema
+   * check before its statement, each within `timeoutMs` (`await store.ready()` at start-up takes it
+   * off the first request). Each call is one atomic statement, so one that commits after all leaves
+   * nothing half-done.
    */
   timeoutMs?: number
   /**

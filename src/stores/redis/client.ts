@@ -4,7 +4,7 @@
  * for the server check (./server-check.ts). Also: what to say when the client is missing or
  * wrong, and the error of a reply the store does not recognise.
  */
-import { isRecord } from '../util.js'
+import { isRecord, notAClient } from '../util.js'
 import type { IORedisLike, NodeRedisClusterLike, NodeRedisLike, RedisStoreOptions } from './types.js'
 
 /** A command about `firstKey` through the store's client, with the server check and the timeout. */
@@ -48,11 +48,10 @@ export function clientOf(options: RedisStoreOptions): RedisStoreOptions['client'
     )
   if (typeof maybe.client !== 'object' || maybe.client === null)
     throw new TypeError(
-      `tokenward: redisStore \`client\` must be a node-redis or ioredis client, got ${
-        typeof maybe.client === 'string'
-          ? `the string '${maybe.client}' (a URL is not a client)`
-          : String(maybe.client)
-      } — ${MAKE_CLIENT}`,
+      `tokenward: redisStore \`client\` must be a node-redis or ioredis client, got ${notAClient(
+        maybe.client,
+        'a URL is not a client',
+      )} — ${MAKE_CLIENT}`,
     )
   return options.client
 }

@@ -14,7 +14,6 @@ export {
   type VerdictCacheSettings,
   type Verdicts,
 } from './cache.js'
-export { HEARTBEAT_MS } from './link.js'
 export { type CacheChoice, cacheOption } from './options.js'
 export { Shelf } from './shelf.js'
 export type { ChangeEvents, Channel, Found, InvalidationSource, Kind, VerdictCacheStats } from './types.js'
