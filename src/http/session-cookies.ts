@@ -6,7 +6,7 @@
 import { csrfValid, parseCookies, type ResolvedCookies, setCookie } from '../core/credentials/cookies.js'
 import { checkSameOrigin, getHeader } from '../core/credentials/index.js'
 import { AuthError } from '../core/errors.js'
-import type { StepUpTokens } from '../core/types/index.js'
+import type { AuthContext, StepUpTokens } from '../core/types/index.js'
 import { stringField } from './body.js'
 import { json } from './response.js'
 import type { AuthRouteRequest, AuthRouteResponse, BodyFields } from './types.js'
@@ -85,6 +85,12 @@ export function refreshTokenOf(
   if (!csrfValid(cookies, fromCookie, getHeader(request.headers, cookies.csrfHeader)))
     throw new AuthError('csrf_failed', 'a cookie-authenticated request must carry the CSRF header')
   return fromCookie
+}
+
+/** The session of the caller's access token (its `fid`), if it names one (a third-party token does not). */
+export function currentSession(ctx: AuthContext<object, unknown>): string | undefined {
+  const { fid } = ctx.claims
+  return typeof fid === 'string' && fid.length > 0 ? fid : undefined
 }
 
 /** A route request as authenticate's input (the access token by header or cookie, its DPoP proof). */

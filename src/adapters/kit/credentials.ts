@@ -44,7 +44,7 @@ export function foundToken(found: unknown): { token: string } | undefined {
 }
 
 /** True for a promise-like value (an async `getToken`). */
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
+function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null | undefined)?.then === 'function'
 }
 

@@ -27,7 +27,7 @@ export function checkGuardNames(names: readonly unknown[], guard: string): strin
 }
 
 /** How a guard reads in messages: `requireRoles('admin')`. */
-export function guardCall(name: string, names: readonly string[]): string {
+function guardCall(name: string, names: readonly string[]): string {
   return `${name}(${names.map((n) => `'${n}'`).join(', ')})`
 }
 

@@ -37,7 +37,7 @@ export interface AdapterSettings<R> {
 const COMMON_NAMES = ['optional', 'cookies', 'passErrors', 'getToken', 'userProperty'] as const
 
 /** The user property: a non-empty name other than `auth`, or `false`. */
-export function userPropertyOf(value: unknown, where: string): string | false {
+function userPropertyOf(value: unknown, where: string): string | false {
   if (value === undefined) return 'user'
   if (value === false) return false
   if (typeof value !== 'string' || value.length === 0 || value === 'auth')
@@ -73,7 +73,7 @@ export function adapterSettings<R>(
 }
 
 /** The call options `authenticate` gets from an adapter's `cookies` override, resolved once. */
-export function callOptionsOf(
+function callOptionsOf(
   auth: Auth<object, unknown>,
   cookies: boolean | CookieOptions | undefined,
 ): AuthenticateOptions | undefined {

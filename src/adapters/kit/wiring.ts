@@ -36,7 +36,7 @@ export function checkAuth(auth: unknown, call: string): void {
 }
 
 /** The error for a factory handed to the framework without being called: `use(authenticate)`. */
-export function notCalled(name: string, fix: string): WiringError {
+function notCalled(name: string, fix: string): WiringError {
   return new WiringError(
     `tokenward: \`${name}\` was given to the framework without being called — write ${fix}, not ${name}`,
   )

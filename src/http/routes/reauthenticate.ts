@@ -15,7 +15,7 @@ import { clientAddress } from '../address.js'
 import { authenticateClient } from '../clients.js'
 import { release, reserveAttempt } from '../rate-limit.js'
 import { appCallback, type RouteContext } from '../route-context.js'
-import { authenticateInputOf, refreshTokenOf, tokenResponse } from '../session-cookies.js'
+import { authenticateInputOf, currentSession, refreshTokenOf, tokenResponse } from '../session-cookies.js'
 import type { AuthRouteRequest, AuthRouteResponse, BodyFields } from '../types.js'
 import { userIdOf } from '../users.js'
 import { checkPassword, passwordCredentialsOf } from './login.js'
@@ -31,8 +31,7 @@ export async function reauthenticateRoute(
     cookies: settings.cookies ?? false,
   })
   // A token of no session here (a third-party token under verifyProfile 'jwt'): nothing to step up.
-  const fid = (ctx.claims as { fid?: unknown }).fid
-  if (typeof fid !== 'string' || fid.length === 0)
+  if (currentSession(ctx) === undefined)
     throw new AuthError('token_invalid', 'step-up needs an access token of a session issued here')
   const { username, password } = passwordCredentialsOf(fields)
   const refreshToken = refreshTokenOf(request, fields, settings.cookies)

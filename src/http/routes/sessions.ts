@@ -14,7 +14,7 @@ import type { AuthContext, Session } from '../../core/types/index.js'
 import { badRequest } from '../body.js'
 import { json, NO_STORE, noContent } from '../response.js'
 import type { RouteContext } from '../route-context.js'
-import { authenticateInputOf, clearCookies } from '../session-cookies.js'
+import { authenticateInputOf, clearCookies, currentSession } from '../session-cookies.js'
 import type { AuthRouteRequest, AuthRouteResponse } from '../types.js'
 
 /** Session ids tokenward issues: 128 random bits, base64url (22 characters). */
@@ -36,12 +36,6 @@ async function asCaller(
   })
   const missing = missingSessionMethods(route.store)
   return missing.length > 0 ? unsupported(missing) : then(ctx)
-}
-
-/** The session of the caller's access token (its `fid`), if it names one. */
-function currentSession(ctx: AuthContext<object, unknown>): string | undefined {
-  const { fid } = ctx.claims
-  return typeof fid === 'string' ? fid : undefined
 }
 
 /** 501 when the store keeps no session records, in the `{ error, message }` shape of every answer. */
