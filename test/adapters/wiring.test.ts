@@ -270,3 +270,23 @@ describe('fastify: standalone guards', () => {
     await app.close()
   })
 })
+
+// One check of a route's requirement for the three adapters that take it as options (kit
+// requirementOf): before, Hono's protect checked maxAge only, fetch's authenticateRequest nothing.
+describe('a route requirement is checked alike by Fastify config.auth, Hono protect and fetch authenticateRequest', () => {
+  it('refuses a role given as a string and a maxAge that is no duration, where the route is declared', async () => {
+    const fe = await import('../../src/adapters/fetch.js')
+    const request = new Request('http://localhost/x', { headers: { authorization: 'Bearer x' } })
+    const handler = () => new Response('ok')
+    expect(() => ho.protect(auth, { roles: 'admin' } as never, handler)).toThrow(
+      /`roles` must be a list of strings/,
+    )
+    expect(() => ho.protect(auth, { maxAge: 'soon' } as never, handler)).toThrow(/maxAge of protect/)
+    await expect(fe.authenticateRequest(auth, request, { roles: 'admin' } as never)).rejects.toThrow(
+      /`roles` must be a list of strings/,
+    )
+    await expect(fe.authenticateRequest(auth, request, { maxAge: 'soon' } as never)).rejects.toThrow(
+      /maxAge of authenticateRequest/,
+    )
+  })
+})

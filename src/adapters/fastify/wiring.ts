@@ -2,7 +2,7 @@
 import type { FastifyInstance, RouteOptions } from 'fastify'
 import { checkNames } from '../../core/options/validate.js'
 import type { Requirement } from '../../index.js'
-import { freshSeconds } from '../kit/guards.js'
+import { requirementOf } from '../kit/guards.js'
 import { WiringError } from '../kit/wiring.js'
 import type { RouteAuthConfig } from './types.js'
 
@@ -20,16 +20,10 @@ export function routeAuthOf(route: RouteOptions): RouteAuthConfig | undefined {
       `tokenward: ${where} must be true, false or { roles?, scopes?, permissions?, optional? }`,
     )
   checkNames(config, REQUIREMENT_NAMES, where)
-  const c = config as Requirement & { optional?: unknown }
-  for (const name of ['roles', 'scopes', 'permissions'] as const) {
-    const list = c[name]
-    if (list !== undefined && (!Array.isArray(list) || list.some((v) => typeof v !== 'string')))
-      throw new TypeError(`tokenward: ${where}: \`${name}\` must be a list of strings`)
-  }
-  if (c.maxAge !== undefined) (c as { maxAge: number }).maxAge = freshSeconds(c.maxAge)
-  if (c.optional !== undefined && typeof c.optional !== 'boolean')
+  const { optional, ...rest } = config as Requirement & { optional?: unknown }
+  if (optional !== undefined && typeof optional !== 'boolean')
     throw new TypeError(`tokenward: ${where}: \`optional\` must be true or false`)
-  return c as RouteAuthConfig
+  return { ...requirementOf(rest, where), ...(optional !== undefined && { optional }) } as RouteAuthConfig
 }
 
 /** What the route-order check knows, per Fastify app (shared by every registration of the plugin). */

@@ -1,8 +1,8 @@
 /** tokenward/fetch: credentials in and guards (one section of the adapter; src/adapters/fetch.ts re-exports it). */
 import { checkNames } from '../../core/options/validate.js'
-import type { Auth, AuthContext, CredentialsInput, Requirement } from '../../index.js'
+import type { Auth, AuthContext, CredentialsInput } from '../../index.js'
 import { authenticateThen, foundToken, passesAsAnonymous } from '../kit/credentials.js'
-import { unmet } from '../kit/guards.js'
+import { requirementOf, unmet } from '../kit/guards.js'
 import { adapterSettings } from '../kit/options.js'
 import { checkAuth } from '../kit/wiring.js'
 import { authErrorResponse } from './errors.js'
@@ -56,7 +56,7 @@ export async function authenticateRequest<C extends object, U>(
   const settings = adapterSettings<Request>(a, { optional, cookies, getToken }, WHERE)
   let input: CredentialsInput = request
   if (settings.getToken !== undefined) input = foundToken(await settings.getToken(request)) ?? request
-  const check: Requirement | undefined = Object.keys(requirement).length > 0 ? requirement : undefined
+  const check = requirementOf(requirement, WHERE)
   return authenticateThen(
     a,
     input,

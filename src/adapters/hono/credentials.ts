@@ -9,7 +9,7 @@ import {
   passesAsAnonymous,
   withFoundToken,
 } from '../kit/credentials.js'
-import { freshSeconds, unmet } from '../kit/guards.js'
+import { requirementOf, unmet } from '../kit/guards.js'
 import { adapterSettings, type TokenLookup } from '../kit/options.js'
 import { checkAuth, HONO_CALLS, handedOverUncalled } from '../kit/wiring.js'
 import { refuse } from './errors.js'
@@ -179,14 +179,7 @@ export function protect<C extends object, U, E extends AuthEnv<C, U> = AuthEnv<C
     { cookies, passErrors, getToken },
     'protect(auth, options, handler)',
   )
-  // Any of roles, scopes, permissions or maxAge is a requirement (a maxAge alone asks for a fresh
-  // login); maxAge is checked here, where the route is declared, not on its first request.
-  if (requirement.maxAge !== undefined)
-    requirement.maxAge = freshSeconds(requirement.maxAge, 'maxAge of protect(auth, options, handler)')
-  const check =
-    requirement.roles || requirement.scopes || requirement.permissions || requirement.maxAge !== undefined
-      ? requirement
-      : undefined
+  const check = requirementOf(requirement, 'protect(auth, options, handler)')
   const fail = (err: unknown) => refuse(err, settings.passErrors)
   const run = (c: Context<E>, ctx: AuthContext<C, U>) => {
     const err = unmet(a, ctx as AuthContext<object, unknown>, check)

@@ -44,6 +44,28 @@ export function freshSeconds(value: unknown, where = 'requireFresh(maxAge)'): nu
   return seconds
 }
 
+/**
+ * The requirement of a route's options (Hono `protect`, Fastify `config.auth`, fetch
+ * `authenticateRequest`): `roles`, `scopes` and `permissions` lists of strings, `maxAge` a duration
+ * (made seconds) — any one of them is a requirement (a `maxAge` alone asks for a fresh login);
+ * `undefined` when none is given. Checked where the route is declared, not on its first request.
+ */
+export function requirementOf(options: Requirement, where: string): Requirement | undefined {
+  for (const name of ['roles', 'scopes', 'permissions'] as const) {
+    const list: unknown = options[name]
+    if (list !== undefined && (!Array.isArray(list) || list.some((v) => typeof v !== 'string')))
+      throw new TypeError(`tokenward: ${where}: \`${name}\` must be a list of strings`)
+  }
+  const { roles, scopes, permissions, maxAge } = options
+  if (!roles && !scopes && !permissions && maxAge === undefined) return undefined
+  return {
+    ...(roles && { roles }),
+    ...(scopes && { scopes }),
+    ...(permissions && { permissions }),
+    ...(maxAge !== undefined && { maxAge: freshSeconds(maxAge, `maxAge of ${where}`) }),
+  }
+}
+
 // --- on a request ------------------------------------------------------------------------------------
 
 /** `undefined` when the context meets the requirement, else the error to answer. */
