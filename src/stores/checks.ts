@@ -25,6 +25,22 @@ export function withinGrace(spend: RefreshSpend, first: number): boolean {
   return Math.abs(spend.now - first) < spend.graceSeconds * 1000
 }
 
+/** `hit`'s arguments: a whole-number cost (negative gives back) and a window above 0 seconds. */
+export function checkHit(windowSeconds: number, cost: number): void {
+  if (!Number.isSafeInteger(cost))
+    throw new TypeError(`tokenward: hit cost must be a whole number, got ${cost}`)
+  if (!(Number.isFinite(windowSeconds) && windowSeconds > 0))
+    throw new TypeError(`tokenward: hit windowSeconds must be above 0, got ${windowSeconds}`)
+}
+
+/** A session page's `limit`: a whole number from 1 to 1000. */
+export function checkPageLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw new TypeError(
+      `tokenward: a session page limit must be a whole number from 1 to 1000, got ${String(limit)}`,
+    )
+}
+
 /** `saveSession`'s `maxPerSubject`: absent, or a whole number of at least 1. */
 export function checkMaxPerSubject(cap: number | undefined): void {
   if (cap !== undefined && (!Number.isInteger(cap) || cap < 1))

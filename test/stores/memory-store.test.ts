@@ -230,3 +230,17 @@ describe('memoryStore at construction (a Workers top level forbids timers)', () 
     expect(vi.getTimerCount()).toBe(0)
   })
 })
+
+// The same argument checks in every built-in store (stores/checks.ts): memoryStore had none, so a
+// NaN window made a counter that never expired and a page limit of 0 an empty page.
+describe('memoryStore refuses what the other stores refuse', () => {
+  it('a hit whose cost is not a whole number or whose window is not above 0; a page limit outside 1…1000', async () => {
+    const store = memoryStore()
+    await expect(store.hit('k', Number.NaN, 1)).rejects.toThrow(/hit windowSeconds must be above 0/)
+    await expect(store.hit('k', 0, 1)).rejects.toThrow(/hit windowSeconds must be above 0/)
+    await expect(store.hit('k', 60, 0.5)).rejects.toThrow(/hit cost must be a whole number/)
+    await expect(store.listSessions!('u', { limit: 0 })).rejects.toThrow(/page limit must be a whole number/)
+    expect(await store.hit('k', 60, 1)).toBe(1)
+    store.close?.()
+  })
+})

@@ -1,5 +1,6 @@
 import { DPOP_PROOF_PREFIX } from '../../core/lib/constants.js'
 import { checkNames, functionOption, integerOption } from '../../core/options/validate.js'
+import { checkHit } from '../checks.js'
 import type { CutoffCheck, TokenStore } from '../types.js'
 import { unref } from '../util.js'
 import { fullError, liveEntry } from './bounds.js'
@@ -185,6 +186,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { re
       return true
     },
     async hit(key, windowSeconds, cost = 1) {
+      checkHit(windowSeconds, cost)
       return counters.hit(key, windowSeconds, cost, clock())
     },
     ...memoryRefresh(clock, security, sessions),

@@ -9,7 +9,7 @@
  * the cap scan a subject's records, which the cap bounds.
  */
 
-import { checkMaxPerSubject } from '../checks.js'
+import { checkMaxPerSubject, checkPageLimit } from '../checks.js'
 import type { SaveSessionOptions, SessionPage, SessionRecord, SessionStore } from '../types.js'
 import type { SecurityEntries } from './security.js'
 
@@ -68,6 +68,7 @@ export function memorySessions(now: () => number, max: number, security: Securit
       return touch(subject, id, lastUsedAt, expiresAt, now())
     },
     async listSessions(subject, page?: SessionPage) {
+      if (page !== undefined) checkPageLimit(page.limit)
       const records = liveOf(subject, now())
       return page === undefined ? records.map(copy) : pageOf(records, page)
     },

@@ -5,7 +5,7 @@
  * `save_session` function, which serialises the saves of one subject and ends the oldest records
  * past the cap (revocation first, then the record) in the same transaction.
  */
-import { checkMaxPerSubject } from '../checks.js'
+import { checkMaxPerSubject, checkPageLimit } from '../checks.js'
 import type { SessionPage, SessionRecord, SessionStore } from '../types.js'
 import { finite } from './options.js'
 import type { Statements } from './statements.js'
@@ -92,10 +92,7 @@ export function postgresSessions({ sql, run, now, unexpected, ended }: SessionDe
       if (page === undefined)
         return (await run(sql.listSessions, [subject, now()])).map((r) => recordOf(subject, r))
       const { limit, after } = page
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-        throw new TypeError(
-          `tokenward: a session page limit must be a whole number from 1 to 1000, got ${String(limit)}`,
-        )
+      checkPageLimit(limit)
       const rows =
         after === undefined
           ? await run(sql.firstPage, [subject, now(), limit])

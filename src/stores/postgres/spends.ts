@@ -3,7 +3,7 @@
  * `spendRefresh` / `spentGeneration` (one refresh presentation in one statement) — each one
  * statement whose row lock makes concurrent calls queue, so each gets its own answer.
  */
-import { checkSpend } from '../checks.js'
+import { checkHit, checkSpend } from '../checks.js'
 import type { SpendVerdict, TokenStore } from '../types.js'
 import { finite } from './options.js'
 import { type Runner, unexpected } from './runner.js'
@@ -30,10 +30,7 @@ export function postgresSpends({
       return rows.length > 0
     },
     async hit(key, windowSeconds, cost = 1) {
-      if (!Number.isInteger(cost))
-        throw new TypeError(`tokenward: hit cost must be a whole number, got ${cost}`)
-      if (!(finite(windowSeconds, 'windowSeconds') > 0))
-        throw new TypeError(`tokenward: hit windowSeconds must be above 0, got ${windowSeconds}`)
+      checkHit(windowSeconds, cost)
       const t = now()
       const rows =
         cost > 0

@@ -16,6 +16,8 @@
  *
  * @packageDocumentation
  */
+
+import { checkHit } from '../checks.js'
 import { type WarnOnce, warnOnceThrough, within } from '../util.js'
 import { NO_VERDICT_CACHE, sharedVerdictCache, type Verdicts } from '../verdict-cache/index.js'
 import { type Command, connect, unexpected } from './client.js'
@@ -122,6 +124,7 @@ export function redisStore(options: RedisStoreOptions): RedisTokenStore {
       throw unexpected('SET NX', reply)
     },
     async hit(key, windowSeconds, cost = 1) {
+      checkHit(windowSeconds, cost)
       const k = keys.counter(key)
       const reply = await command(k, [
         'EVAL',

@@ -8,7 +8,7 @@
  * `maxPerSubject` revokes each ended family (its `r:` key, PXAT the record's expiry) before it
  * forgets the record, in the same script.
  */
-import { checkMaxPerSubject } from '../checks.js'
+import { checkMaxPerSubject, checkPageLimit } from '../checks.js'
 import type { SessionRecord, SessionStore } from '../types.js'
 import { toText } from '../util.js'
 import { type Command, unexpected } from './client.js'
@@ -98,8 +98,7 @@ export function redisSessions(deps: RedisSessionDeps): Required<SessionStore> {
       if (page === undefined)
         return recordsOf('the session list script', subject, await run(LIST, subject, [String(now())]))
       const { limit, after } = page
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-        throw new TypeError('tokenward: listSessions page.limit must be an integer from 1 to 1000')
+      checkPageLimit(limit)
       const from = after === undefined ? '-' : `(${creationKey(after.createdAt)}:${after.id}`
       const reply = await run(PAGE, subject, [String(now()), from, String(limit)])
       return recordsOf('the session page script', subject, reply)
