@@ -6,7 +6,7 @@
 // and a new proof is refused (503): fail closed. Through the store, and through createAuth with
 // real proofs; time is injected.
 import { exportJWK, generateKeyPair, type JWK, type KeyObject, SignJWT } from 'jose'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import {
   AuthError,
   type CredentialsInput,
@@ -160,5 +160,30 @@ describe('memoryStore DPoP proof ids, through createAuth', () => {
     for (const [i, key] of clients.slice(0, 20).entries()) tokens.push((await login(`u${i}`, key)) as string)
     expect(await login('u20', clients[20]!)).toBe(503)
     expect(await request(tokens[0]!, clients[0]!)).toBe('store_unavailable')
+  })
+})
+
+describe('memoryStore DPoP proof ids, the cost of a flood', () => {
+  it('a full store under a flood does not sweep every id on every request while honest proofs keep expiring', async () => {
+    const { ProofIds } = await import('../../src/stores/memory/proofs.js')
+    const sweeps = vi.spyOn(ProofIds.prototype, 'sweep')
+    const ids = new ProofIds(1000, () => new Error('full'))
+    const start = Date.UTC(2026, 0, 1)
+    // 100 honest keys, each a proof every 200 ms (5 live each, under the 1 % share); one flooding
+    // key a proof every millisecond, keeping the bound full. Every proof lives 1 s.
+    for (let ms = 0; ms < 5000; ms++) {
+      const t = start + ms
+      if (ms % 2 === 0) expect(ids.consume(`dpop:honest${(ms / 2) % 100}:${ms}`, t + 1000, t)).toBe(true)
+      expect(ids.consume(`dpop:flood:${ms}`, t + 1000, t)).toBe(true)
+    }
+    // Expired ids leave from the front of the arrival order; the full sweep runs about once a second.
+    expect(sweeps.mock.calls.length).toBeLessThanOrEqual(6)
+    // And no honest proof was forgotten early: the newest of each key is still refused as a replay.
+    const t = start + 5000
+    for (let k = 0; k < 10; k++) {
+      const ms = 4998 - 2 * k
+      expect(ids.consume(`dpop:honest${(ms / 2) % 100}:${ms}`, t + 1000, t)).toBe(false)
+    }
+    sweeps.mockRestore()
   })
 })

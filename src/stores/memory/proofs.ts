@@ -10,6 +10,11 @@
  * another's — as long as that key holds more than a small share of the bound (1 %, at least 1).
  * When no key does, the flood comes from many keys at once, and the new proof is refused (503):
  * fail closed. Each insert costs O(log k) for k keys: a count per key in a max-heap.
+ *
+ * Proof ids expire in about the order they came (each lives the proof age limit), so a full store
+ * first drops expired ids from the front of one arrival-order queue — O(1) each. The full sweep
+ * (every id, every key) catches the rest, at most once a second while a flooding key can make
+ * room, so a flood cannot make every request pay O(maxProofs).
  */
 import { DPOP_PROOF_PREFIX } from '../../core/lib/constants.js'
 
@@ -38,9 +43,17 @@ interface KeyProofs {
   slot: number
 }
 
+/** Between two full sweeps of a full store, while a key over its share can make room, ms. */
+const SWEEP_GAP_MS = 1000
+
 /** The proof ids of one memory store, at most `max`. */
 export class ProofIds {
   private readonly held = new Map<string, Held>()
+  /** Every id in arrival order (an item is stale once `held` no longer maps its id to it). */
+  private arrivals: Held[] = []
+  private arrivalsHead = 0
+  /** No full sweep of a full store before this (epoch ms), unless it must refuse otherwise. */
+  private nextSweepAt = 0
   private readonly byKey = new Map<string, KeyProofs>()
   /** Keys by `count`, largest first. */
   private heap: KeyProofs[] = []
@@ -82,6 +95,7 @@ export class ProofIds {
     }
     const held: Held = { id, exp, key }
     this.held.set(id, held)
+    this.arrivals.push(held)
     key.queue.push(held)
     key.count++
     this.up(key.slot)
@@ -114,14 +128,43 @@ export class ProofIds {
       this.down(i)
     }
     this.nextExpiry = soonest
+    this.arrivals = [...this.held.values()].sort((a, b) => a.exp - b.exp)
+    this.arrivalsHead = 0
+  }
+
+  /** Drops the expired ids at the front of the arrival order; stops at the first live one. */
+  private dropExpiredFront(t: number): void {
+    const arrivals = this.arrivals
+    while (this.arrivalsHead < arrivals.length) {
+      const held = arrivals[this.arrivalsHead]!
+      if (this.held.get(held.id) === held) {
+        if (held.exp > t) break
+        this.forget(held)
+      }
+      this.arrivalsHead++
+    }
+    if (this.arrivalsHead > 1024 && this.arrivalsHead * 2 > arrivals.length) {
+      this.arrivals = arrivals.slice(this.arrivalsHead)
+      this.arrivalsHead = 0
+    }
   }
 
   /** The bound is full: drop what has expired; else the largest key's oldest, if it holds more than its share; else refuse. */
   private makeRoom(t: number): void {
-    if (t >= this.nextExpiry) this.sweep(t)
+    this.dropExpiredFront(t)
     if (this.held.size < this.max) return
+    if (t >= this.nextExpiry && t >= this.nextSweepAt) {
+      this.sweep(t)
+      this.nextSweepAt = t + SWEEP_GAP_MS
+      if (this.held.size < this.max) return
+    }
     const largest = this.heap[0]
-    if (largest === undefined || largest.count <= this.share) throw this.full()
+    if (largest === undefined || largest.count <= this.share) {
+      // About to refuse: whatever has expired goes first, however recent the last sweep.
+      if (t >= this.nextExpiry) this.sweep(t)
+      if (this.held.size < this.max) return
+      throw this.full()
+    }
     while (largest.head < largest.queue.length) {
       const oldest = largest.queue[largest.head++]!
       if (this.held.get(oldest.id) === oldest) {
